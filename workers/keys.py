@@ -1,0 +1,45 @@
+"""Every Redis key supersms uses, with its type and lifetime. Nothing else spells a key.
+
+All keys start with ``supersms:``. Keys of one message share the hash tag ``{id}`` so that a Redis Cluster
+keeps them in one slot.
+
+| key | type | lifetime | holds |
+|---|---|---|---|
+| ``supersms:msg:{id}`` | hash | ``SUPERSMS_RECORD_TTL`` | the message record (CONTRACT.md's fields, JSON-encoded values where nested) |
+| ``supersms:msgid:{msgid}`` | string | ``SUPERSMS_RECORD_TTL`` | provider msgid → our message id |
+| ``supersms:inflight`` | sorted set | permanent | message ids claimed for an attempt, scored by claim time (stale-claim sweep) |
+| ``supersms:rate`` | string | a few seconds | GCRA theoretical arrival time for the global rate limiter |
+| ``supersms:pause`` | string | the pause cool-down | the account-wide pause: the err_code that opened it |
+| ``supersms:reports`` | stream | trimmed by age, never pending entries | incoming delivery reports |
+| ``supersms:reports:parked`` | sorted set | until matched or dead-lettered | report stream ids whose message is not known yet |
+| ``supersms:reports:dead`` | stream | capped length | reports that never matched within the horizon |
+| ``supersms:reports:seen:{key}`` | string | ``SUPERSMS_RECORD_TTL`` | dedup marker of one applied report |
+| ``supersms:events`` | stream | capped length | final outcomes, for producers in any language |
+"""
+
+PREFIX = "supersms"
+
+INFLIGHT = f"{PREFIX}:inflight"
+RATE = f"{PREFIX}:rate"
+PAUSE = f"{PREFIX}:pause"
+REPORTS = f"{PREFIX}:reports"
+REPORTS_PARKED = f"{PREFIX}:reports:parked"
+REPORTS_DEAD = f"{PREFIX}:reports:dead"
+EVENTS = f"{PREFIX}:events"
+
+REPORTS_GROUP = "correlators"
+
+
+def message(message_id: str) -> str:
+    """The record hash of one message."""
+    return f"{PREFIX}:msg:{{{message_id}}}"
+
+
+def msgid(provider_msgid: str) -> str:
+    """The index from the provider's msgid to our message id."""
+    return f"{PREFIX}:msgid:{provider_msgid}"
+
+
+def report_seen(report_key: str) -> str:
+    """Dedup marker of one applied report (``report_key`` identifies the report, not its delivery)."""
+    return f"{PREFIX}:reports:seen:{report_key}"
