@@ -53,6 +53,7 @@ class Settings:
     spool_path: str = "supersms-spool.jsonl"
     report_park_horizon_s: float = 3600.0
     stale_claim_s: float = 60.0
+    visibility_timeout_s: int = 100
 
     @property
     def has_credentials(self) -> bool:
@@ -86,7 +87,7 @@ class Settings:
             read_timeout_s=env.number("SUPERSMS_READ_TIMEOUT", 10.0, float, minimum=0.001),
             max_attempts=env.number("SUPERSMS_MAX_ATTEMPTS", 8, int, minimum=1),
             backoff_base_s=env.number("SUPERSMS_BACKOFF_BASE", 1.0, float, minimum=0.001),
-            backoff_max_s=env.number("SUPERSMS_BACKOFF_MAX", 300.0, float, minimum=0.001, maximum=1800),
+            backoff_max_s=env.number("SUPERSMS_BACKOFF_MAX", 300.0, float, minimum=0.001, maximum=86400),
             default_ttl_s=env.number("SUPERSMS_DEFAULT_TTL", 86400, int, minimum=1),
             record_ttl_s=env.number("SUPERSMS_RECORD_TTL", 7 * 86400, int, minimum=60),
             pause_s=env.number("SUPERSMS_PAUSE", 60.0, float, minimum=0.1),
@@ -97,7 +98,10 @@ class Settings:
             spool_path=env.text("SUPERSMS_SPOOL", "supersms-spool.jsonl", _nonempty_rule),
             report_park_horizon_s=env.number("SUPERSMS_REPORT_HORIZON", 3600.0, float, minimum=1),
             stale_claim_s=env.number("SUPERSMS_STALE_CLAIM", 60.0, float, minimum=1),
+            visibility_timeout_s=env.number("SUPERSMS_VISIBILITY_TIMEOUT", 100, int, minimum=20),
         )
+        if settings.stale_claim_s <= settings.connect_timeout_s + settings.read_timeout_s:
+            raise ConfigError("SUPERSMS_STALE_CLAIM", "must exceed SUPERSMS_CONNECT_TIMEOUT + SUPERSMS_READ_TIMEOUT")
         if settings.backoff_base_s > settings.backoff_max_s:
             raise ConfigError("SUPERSMS_BACKOFF_BASE", "must not exceed SUPERSMS_BACKOFF_MAX")
         return settings

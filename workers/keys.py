@@ -15,6 +15,7 @@ keeps them in one slot.
 | ``supersms:reports:dead`` | stream | capped length | reports that never matched within the horizon |
 | ``supersms:reports:seen:{key}`` | string | ``SUPERSMS_RECORD_TTL`` | dedup marker of one applied report |
 | ``supersms:events`` | stream | capped length | final outcomes, for producers in any language |
+| ``supersms:sweep:lock`` | string | under one sweep interval | which worker sweeps stale claims this round |
 """
 
 PREFIX = "supersms"
@@ -26,6 +27,7 @@ REPORTS = f"{PREFIX}:reports"
 REPORTS_PARKED = f"{PREFIX}:reports:parked"
 REPORTS_DEAD = f"{PREFIX}:reports:dead"
 EVENTS = f"{PREFIX}:events"
+SWEEP_LOCK = f"{PREFIX}:sweep:lock"
 
 REPORTS_GROUP = "correlators"
 

@@ -1,0 +1,5 @@
+import sys
+
+from supersms.cli.main import main
+
+sys.exit(main())

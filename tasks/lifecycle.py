@@ -1,0 +1,26 @@
+"""Worker lifecycle hooks: start the stale-claim sweeper when a worker is ready, stop it at shutdown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery.signals import worker_ready, worker_shutdown
+
+from supersms.tasks.app import settings
+from supersms.workers.runtime import runtime
+from supersms.workers.sweeper import Sweeper
+
+_sweepers: list[Sweeper] = []
+
+
+@worker_ready.connect
+def _start_sweeper(**_: Any) -> None:
+    sweeper = Sweeper(runtime=runtime(settings()))
+    sweeper.start()
+    _sweepers.append(sweeper)
+
+
+@worker_shutdown.connect
+def _stop_sweeper(**_: Any) -> None:
+    while _sweepers:
+        _sweepers.pop().stop()

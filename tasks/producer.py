@@ -1,0 +1,108 @@
+"""The producer API: validate, record and enqueue messages from Python.
+
+Validation happens first, for every message, so invalid input enqueues nothing. Records are written in
+pipelined batches and tasks published over one broker connection, not one round trip each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from functools import cache
+from datetime import UTC, datetime
+from typing import Any
+
+from supersms.errors import InvalidMessage
+from supersms.protocol.message import Message, validate_message, validate_message_id
+from supersms.tasks.app import app, settings
+from supersms.tasks.send import enqueue_attempt
+from supersms.workers.intake import new_message_id, queued_record, with_ref
+from supersms.workers.records import MessageStore
+from supersms.workers.redis_io import connect
+
+
+def send_message(
+    to: str,
+    message: str,
+    *,
+    sender: str | None = None,
+    to_country: str | None = None,
+    title: str | None = None,
+    ref: str | None = None,
+    ttl: int | None = None,
+    charset: str | None = None,
+    payment_code: str | None = None,
+    client_sub_id: str | None = None,
+    origin_cid: str | None = None,
+    id: str | None = None,  # noqa: A002 - the field's name in the task contract
+) -> str:
+    """Validate, record and enqueue one SMS; return its message id.
+
+    ``to`` takes ``01093446280``, ``010-9344-6280`` or ``+82 10-9344-6280``; ``sender`` is the provider's
+    ``from`` (default ``SUPERSMS_FROM``). Raises :class:`~supersms.errors.InvalidMessage` (a ``ValueError``)
+    naming the field and the rule; then nothing is enqueued.
+    """
+    fields = {
+        "to": to,
+        "message": message,
+        "from": sender,
+        "to_country": to_country,
+        "title": title,
+        "ref": ref,
+        "ttl": ttl,
+        "charset": charset,
+        "payment_code": payment_code,
+        "client_sub_id": client_sub_id,
+        "origin_cid": origin_cid,
+        "id": id,
+    }
+    return enqueue_validated([validate_one({k: v for k, v in fields.items() if v is not None})])[0]
+
+
+def send_many(messages: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Validate all messages, then record and enqueue them; return their ids in input order.
+
+    Each message is a mapping with the task's field names (``to``, ``message``, ``from``, …, optional ``id``).
+    The first invalid one raises :class:`~supersms.errors.InvalidMessage` whose field reads ``[index].field``;
+    then nothing is enqueued. A message whose ``id`` is already recorded is not enqueued again.
+    """
+    return enqueue_validated(validate_all(messages))
+
+
+def validate_all(messages: Iterable[Mapping[str, Any]]) -> list[tuple[str, Message]]:
+    """Every message validated and given its id, or :class:`InvalidMessage` for the first that is not."""
+    accepted: list[tuple[str, Message]] = []
+    for index, fields in enumerate(messages):
+        try:
+            accepted.append(validate_one(fields))
+        except InvalidMessage as error:
+            raise InvalidMessage(f"[{index}].{error.field}", error.rule) from None
+    return accepted
+
+
+def validate_one(fields: Mapping[str, Any]) -> tuple[str, Message]:
+    """One message validated, with its id (the producer's, or a new one) and its ``ref``."""
+    current = settings()
+    message_id = validate_message_id(fields["id"]) if fields.get("id") is not None else new_message_id()
+    message = validate_message(fields, default_sender=current.default_sender, default_country=current.default_country)
+    return message_id, with_ref(message, message_id)
+
+
+def enqueue_validated(accepted: list[tuple[str, Message]]) -> list[str]:
+    """Record validated messages in pipelined batches and publish their tasks over one connection."""
+    if not accepted:
+        return []
+    now = datetime.now(UTC)
+    default_ttl_s = settings().default_ttl_s
+    created = _store().create_many(
+        queued_record(message_id, message, default_ttl_s=default_ttl_s, now=now) for message_id, message in accepted
+    )
+    with app.producer_or_acquire() as producer:
+        for (message_id, _), is_new in zip(accepted, created, strict=True):
+            if is_new:
+                enqueue_attempt(message_id, producer=producer)
+    return [message_id for message_id, _ in accepted]
+
+
+@cache
+def _store() -> MessageStore:
+    return MessageStore(redis_client=connect(settings().redis_url), record_ttl_s=settings().record_ttl_s)

@@ -1,0 +1,64 @@
+"""The task ``supersms.send`` on queue ``sms.send``: one attempt at one message, then re-enqueue if needed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from supersms.errors import InvalidMessage
+from supersms.protocol.message import validate_message, validate_message_id
+from supersms.tasks.app import app, settings
+from supersms.workers.intake import message_id_for_task, queued_record, rejected_record, with_ref
+from supersms.workers.masking import masked_repr
+from supersms.workers.records import MessageStore
+from supersms.workers.runtime import runtime
+
+log = logging.getLogger(__name__)
+
+TASK_NAME = "supersms.send"
+
+
+@app.task(name=TASK_NAME, bind=True, ignore_result=True, Request="supersms.tasks.requests:MaskedRequest")
+def send(self: Any, **fields: Any) -> None:
+    """Send one message. Producers pass the provider's field names; re-enqueued attempts carry only ``id``."""
+    current = runtime(settings())
+    message_id = accept(current.store, fields, task_id=self.request.id)
+    if message_id is None:
+        return
+    step = current.sender.attempt(message_id)
+    if not step.done:
+        enqueue_attempt(message_id, countdown_s=step.again_in_s)
+
+
+def enqueue_attempt(message_id: str, *, countdown_s: float | None = None, producer: Any = None) -> None:
+    """Publish ``supersms.send`` for a recorded message; only its id travels, so nothing needs masking."""
+    kwargs = {"id": message_id}
+    send.apply_async(kwargs=kwargs, countdown=countdown_s, kwargsrepr=masked_repr(kwargs), producer=producer)
+
+
+def accept(store: MessageStore, fields: Mapping[str, Any], *, task_id: str) -> str | None:
+    """The id of the recorded message this task is about, recording it first when a producer sent fields.
+
+    A message that arrives invalid is recorded ``rejected`` with the rule it broke and never sent.
+    """
+    if set(fields) == {"id"}:
+        return validate_message_id(fields["id"])
+    now = datetime.now(UTC)
+    message_id = message_id_for_task(task_id)
+    try:
+        if fields.get("id") is not None:
+            message_id = validate_message_id(fields["id"])
+        message = with_ref(validate_message(fields, **_defaults()), message_id)
+    except InvalidMessage as error:
+        log.warning("message %s rejected at intake: %s", message_id, error)
+        store.create_many([rejected_record(message_id, fields, error, now=now)])
+        return None
+    store.create_many([queued_record(message_id, message, default_ttl_s=settings().default_ttl_s, now=now)])
+    return message_id
+
+
+def _defaults() -> dict[str, Any]:
+    current = settings()
+    return {"default_sender": current.default_sender, "default_country": current.default_country}

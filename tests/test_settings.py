@@ -1,0 +1,66 @@
+import ipaddress
+
+import pytest
+
+from supersms.errors import ConfigError
+from supersms.settings import Settings
+
+
+def test_defaults_follow_the_contract():
+    settings = Settings.from_env({})
+    assert settings.api_url == "https://rest.supersms.co/sms/xml"
+    assert settings.redis_url == "redis://localhost:6379/0"
+    assert settings.broker_url == settings.redis_url
+    assert settings.report_path == "/"
+    assert settings.report_allow == (
+        ipaddress.ip_network("211.233.70.235/32"),
+        ipaddress.ip_network("211.233.70.236/32"),
+    )
+    assert not settings.has_credentials
+
+
+def test_the_broker_defaults_to_the_redis_url():
+    settings = Settings.from_env({"SUPERSMS_REDIS_URL": "redis://10.0.0.1:6380/2"})
+    assert settings.broker_url == "redis://10.0.0.1:6380/2"
+
+
+def test_the_password_never_shows_in_the_repr():
+    settings = Settings.from_env({"SUPERSMS_ID": "acct", "SUPERSMS_PASSWORD": "hunter2"})
+    assert "hunter2" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "rule"),
+    [
+        ("SUPERSMS_RATE_LIMIT", "fast", "must be a number"),
+        ("SUPERSMS_RATE_LIMIT", "-1", "must be a number >= 0"),
+        ("SUPERSMS_RATE_BURST", "0", "must be an integer >= 1"),
+        ("SUPERSMS_REDIS_URL", "localhost:6379", "must be a redis:// or amqp:// URL"),
+        ("SUPERSMS_API_URL", "ftp://x", "must be an http:// or https:// URL"),
+        ("SUPERSMS_REPORT_ALLOW", "1.2.3.4,nope", "must be comma-separated IPs or CIDRs"),
+        ("SUPERSMS_REPORT_PATH", "reports", "must start with /"),
+        ("SUPERSMS_HTTP_METHOD", "PUT", "must be GET or POST"),
+        ("SUPERSMS_CONCURRENCY", "1001", "must be an integer <= 1000"),
+    ],
+)
+def test_a_malformed_variable_is_named_with_its_rule(variable, value, rule):
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({variable: value})
+    assert caught.value.variable == variable
+    assert str(caught.value).startswith(f"{variable}: {rule}")
+
+
+def test_rate_zero_means_no_limit_and_is_accepted():
+    assert Settings.from_env({"SUPERSMS_RATE_LIMIT": "0"}).rate_limit_per_s == 0
+
+
+def test_missing_credentials_are_named():
+    with pytest.raises(ConfigError, match="SUPERSMS_ID"):
+        Settings.from_env({}).require_credentials()
+    with pytest.raises(ConfigError, match="SUPERSMS_PASSWORD"):
+        Settings.from_env({"SUPERSMS_ID": "a"}).require_credentials()
+
+
+def test_cidrs_are_accepted_for_the_allowlist():
+    settings = Settings.from_env({"SUPERSMS_REPORT_ALLOW": "10.0.0.0/8, 127.0.0.1"})
+    assert ipaddress.ip_address("10.2.3.4") in settings.report_allow[0]

@@ -1,0 +1,122 @@
+import json
+import time
+
+import pytest
+
+from supersms.errors import StoreUnavailable, UnknownMessage
+from supersms.workers import keys
+from supersms.workers.records import MessageStore, Status, public_view
+from supersms.workers.redis_io import connect
+
+
+@pytest.fixture
+def store(redis_url):
+    return MessageStore(redis_client=connect(redis_url), record_ttl_s=3600)
+
+
+def record(message_id, **extra):
+    return {"id": message_id, "status": "queued", "to_country": "82", "to": "1093446280", "attempts": "0", **extra}
+
+
+def test_create_refuses_a_taken_id_and_leaves_the_first_record(store):
+    assert store.create_many([record("a1"), record("a2")]) == [True, True]
+    assert store.create_many([record("a1", to="1000000000")]) == [False]
+    assert store.load("a1")["to"] == "1093446280"
+
+
+def test_records_expire_after_their_ttl(store, redis_client):
+    store.create_many([record("a1")])
+    assert 3500 < redis_client.ttl(keys.message("a1")) <= 3600
+
+
+def test_create_many_pipelines_large_batches(store):
+    created = store.create_many(record(f"m{i}") for i in range(2500))
+    assert created == [True] * 2500
+
+
+def test_only_one_of_two_claims_is_granted(store):
+    store.create_many([record("a1")])
+    first, second = store.claim("a1", "t1"), store.claim("a1", "t2")
+    assert first.granted and first.attempts == 1
+    assert not second.granted and second.reason == "held"
+
+
+def test_a_finished_message_cannot_be_claimed_again(store):
+    store.create_many([record("a1")])
+    store.claim("a1", "t1")
+    store.settle("a1", "t1", Status.SUBMITTED, {"msgid": "00000001"}, msgid="00000001")
+    claim = store.claim("a1", "t2")
+    assert (claim.granted, claim.reason) == (False, "submitted")
+
+
+def test_a_message_not_yet_due_is_not_claimed(store):
+    store.create_many([record("a1", next_attempt_ms=str(int((time.time() + 60) * 1000)))])
+    assert store.claim("a1", "t1").reason == "early"
+
+
+def test_settle_indexes_the_msgid(store):
+    store.create_many([record("a1")])
+    store.claim("a1", "t1")
+    assert store.settle("a1", "t1", Status.SUBMITTED, {"msgid": "00000001"}, msgid="00000001") == "submitted"
+    assert store.message_for_msgid("00000001") == "a1"
+
+
+def test_settle_with_a_lost_claim_changes_nothing(store):
+    store.create_many([record("a1")])
+    store.claim("a1", "t1")
+    assert store.settle("a1", "other", Status.SUBMITTED, {"msgid": "1"}) == "lost"
+    assert store.load("a1")["status"] == "queued"
+
+
+def test_a_send_result_after_the_report_keeps_the_final_status(store, redis_client):
+    store.create_many([record("a1")])
+    store.claim("a1", "t1")
+    redis_client.hset(keys.message("a1"), "status", "delivered")
+    assert store.settle("a1", "t1", Status.SUBMITTED, {"msgid": "7"}, msgid="7") == "delivered"
+    assert store.load("a1")["msgid"] == "7"
+
+
+@pytest.mark.parametrize("final", ["delivered", "undelivered", "rejected", "failed", "submitted"])
+def test_defer_never_moves_a_record_back(store, final):
+    store.create_many([record("a1", status=final)])
+    assert store.defer("a1", Status.RETRYING, {"reason": "paused:R002"}) == final
+    assert store.load("a1")["status"] == final
+
+
+def test_defer_leaves_a_claimed_record_alone(store):
+    store.create_many([record("a1")])
+    store.claim("a1", "t1")
+    assert store.defer("a1", Status.FAILED, {"reason": "ttl_expired"}) == "queued"
+
+
+def test_stale_claims_end_as_outcome_unknown_and_fresh_ones_stay(store):
+    store.create_many([record("old"), record("new")])
+    store.claim("old", "t1")
+    time.sleep(0.05)
+    store.claim("new", "t2")
+    assert store.expire_stale_claims(older_than_s=0.03) == ["old"]
+    assert store.load("old")["status"] == "failed" and store.load("old")["reason"] == "outcome_unknown"
+    assert store.load("new")["claim"] == "t2"
+    assert store.settle("old", "t1", Status.SUBMITTED, {}) == "lost"
+
+
+def test_unknown_ids_raise(store):
+    with pytest.raises(UnknownMessage, match="nope"):
+        store.load("nope")
+
+
+def test_public_view_has_the_contract_fields_and_hides_internals(store):
+    store.create_many([record("a1", payload=json.dumps({"message": "secret"}), report=json.dumps({"rescnt": 1}))])
+    view = public_view(store.load("a1"))
+    assert list(view)[:10] == ["id", "status", "to_country", "to", "ref", "msgid", "msg_type", "err_code",
+                               "attempts", "report"]
+    assert view["report"] == {"rescnt": 1}
+    assert "payload" not in view
+
+
+def test_an_unreachable_redis_is_reported_as_store_unavailable():
+    from supersms.embedded import free_port
+
+    store = MessageStore(redis_client=connect(f"redis://127.0.0.1:{free_port()}/0"), record_ttl_s=60)
+    with pytest.raises(StoreUnavailable, match="Redis failed to read a record"):
+        store.load("a1")

@@ -1,0 +1,66 @@
+"""Turning accepted input into a new message record (pure: no I/O)."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import secrets
+from collections.abc import Mapping
+from datetime import datetime
+
+from supersms.errors import InvalidMessage
+from supersms.protocol.message import Message
+from supersms.workers.records import Status
+
+ID_LENGTH = 20
+
+
+def new_message_id() -> str:
+    """A fresh message id: 20 hex digits, so that it also fits the provider's ``ref`` (≤ 20 letters/digits)."""
+    return secrets.token_hex(ID_LENGTH // 2)
+
+
+def message_id_for_task(task_id: str) -> str:
+    """A stable message id for a task enqueued without one: the same task delivered twice gets the same id."""
+    return hashlib.sha256(task_id.encode()).hexdigest()[:ID_LENGTH]
+
+
+def with_ref(message: Message, message_id: str) -> Message:
+    """The message with our id as its ``ref`` unless the producer chose one (reports then match by msgid)."""
+    return message if message.ref else dataclasses.replace(message, ref=message_id)
+
+
+def queued_record(message_id: str, message: Message, *, default_ttl_s: int, now: datetime) -> dict[str, object]:
+    """The fields of a new ``queued`` record; ``message`` must already carry its ``ref`` (see :func:`with_ref`)."""
+    ttl_s = message.ttl_s or default_ttl_s
+    return {
+        "id": message_id,
+        "status": Status.QUEUED.value,
+        "to_country": message.to_country,
+        "to": message.to,
+        "ref": message.ref,
+        "payload": message.as_fields(),
+        "attempts": "0",
+        "budget_used": "0",
+        "expires_ms": str(int((now.timestamp() + ttl_s) * 1000)),
+        "created_at": now.isoformat(timespec="milliseconds"),
+        "updated_at": now.isoformat(timespec="milliseconds"),
+    }
+
+
+def rejected_record(message_id: str, fields: Mapping[str, object], error: InvalidMessage, *, now: datetime) -> dict[str, object]:
+    """The record of a message that arrived invalid: ``rejected`` with the rule it broke, never sent."""
+    return {
+        "id": message_id,
+        "status": Status.REJECTED.value,
+        "to_country": _text_or_none(fields.get("to_country")),
+        "to": _text_or_none(fields.get("to")),
+        "reason": f"invalid: {error}",
+        "attempts": "0",
+        "created_at": now.isoformat(timespec="milliseconds"),
+        "updated_at": now.isoformat(timespec="milliseconds"),
+    }
+
+
+def _text_or_none(value: object) -> str | None:
+    return None if value is None else str(value)[:32]

@@ -1,0 +1,22 @@
+-- Record the outcome of a claimed attempt and release the claim.
+-- KEYS[1] record hash, KEYS[2] in-flight sorted set, KEYS[3] msgid index key or '' for none.
+-- ARGV[1] claim token, ARGV[2] new status, ARGV[3] message id, ARGV[4] record TTL (s), ARGV[5..] field pairs.
+-- A record that a report already finished (delivered/undelivered) keeps its status and gains the fields.
+-- Returns the record's status afterwards, or 'lost' when the claim is no longer ours (swept as stale).
+if redis.call('HGET', KEYS[1], 'claim') ~= ARGV[1] then
+  return 'lost'
+end
+redis.call('HDEL', KEYS[1], 'claim', 'claimed_ms')
+redis.call('ZREM', KEYS[2], ARGV[3])
+local status = redis.call('HGET', KEYS[1], 'status')
+if status == 'queued' or status == 'retrying' then
+  status = ARGV[2]
+  redis.call('HSET', KEYS[1], 'status', status)
+end
+if #ARGV > 4 then
+  redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+end
+if KEYS[3] ~= '' then
+  redis.call('SET', KEYS[3], ARGV[3], 'EX', tonumber(ARGV[4]))
+end
+return status

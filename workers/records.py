@@ -1,0 +1,199 @@
+"""Message records in Redis: created once, claimed per attempt, moved forward only.
+
+Every read-then-write is one Lua script (``record_*.lua`` beside this module), so duplicate or out-of-order events cannot move a
+record backwards. The hash layout is described in :mod:`supersms.workers.keys`; :func:`public_view` turns a
+raw hash into the record shown by ``supersms status``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from supersms.errors import UnknownMessage
+from supersms.workers import keys
+from supersms.workers.redis_io import translate_errors
+
+LUA_DIR = Path(__file__).parent
+CREATE_BATCH = 1000
+
+
+class Status(StrEnum):
+    """Where a message stands (CONTRACT.md, "Message record")."""
+
+    QUEUED = "queued"
+    RETRYING = "retrying"
+    SUBMITTED = "submitted"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_STATUSES
+
+
+FINAL_STATUSES = frozenset({Status.DELIVERED, Status.UNDELIVERED, Status.REJECTED, Status.FAILED})
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The answer to a claim: ``granted`` with the attempt number, or the reason it was refused."""
+
+    granted: bool
+    reason: str
+    attempts: int = 0
+
+
+def now_iso() -> str:
+    """The current UTC time as ISO 8601 with offset, as records store it."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def now_ms() -> int:
+    return int(datetime.now(UTC).timestamp() * 1000)
+
+
+def _script(client: redis.Redis, name: str) -> Any:
+    return client.register_script((LUA_DIR / f"record_{name}.lua").read_text())
+
+
+def _pairs(fields: Mapping[str, object]) -> list[str]:
+    flat: list[str] = []
+    for name, value in fields.items():
+        if value is None:
+            continue
+        flat += [name, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)]
+    return flat
+
+
+class MessageStore:
+    """All reads and writes of message records. Redis errors surface as :class:`StoreUnavailable`."""
+
+    def __init__(self, *, redis_client: redis.Redis, record_ttl_s: int) -> None:
+        self._redis = redis_client
+        self._record_ttl_s = record_ttl_s
+        self._create = _script(redis_client, "create")
+        self._claim = _script(redis_client, "claim")
+        self._settle = _script(redis_client, "settle")
+        self._defer = _script(redis_client, "defer")
+        self._expire_claim = _script(redis_client, "expire_claim")
+
+    def create_many(self, records: Iterable[Mapping[str, object]]) -> list[bool]:
+        """Create records (each with an ``id``) in pipelined batches; True where created, False where taken."""
+        created: list[bool] = []
+        for batch in _batches(records, CREATE_BATCH):
+            with translate_errors("create records"):
+                pipe = self._redis.pipeline(transaction=False)
+                for record in batch:
+                    key = keys.message(str(record["id"]))
+                    self._create(keys=[key], args=[self._record_ttl_s, *_pairs(record)], client=pipe)
+                created += [bool(result) for result in pipe.execute()]
+        return created
+
+    def load(self, message_id: str) -> dict[str, str]:
+        """The raw record hash; :class:`UnknownMessage` when there is none."""
+        with translate_errors("read a record"):
+            raw: dict[str, str] = self._redis.hgetall(keys.message(message_id))
+        if not raw:
+            raise UnknownMessage(message_id)
+        return raw
+
+    def claim(self, message_id: str, token: str) -> Claim:
+        """Claim the message for one attempt; refused when it is held, early, finished or missing."""
+        with translate_errors("claim a message"):
+            reply = self._claim(
+                keys=[keys.message(message_id), keys.INFLIGHT],
+                args=[token, now_ms(), now_iso(), message_id],
+            )
+        reason = _text(reply[0])
+        if reason == "claimed":
+            return Claim(granted=True, reason=reason, attempts=int(reply[1]))
+        return Claim(granted=False, reason=reason)
+
+    def settle(
+        self, message_id: str, token: str, status: Status, fields: Mapping[str, object], *, msgid: str | None = None
+    ) -> str:
+        """Record an attempt's outcome and release the claim; returns the status the record now has."""
+        index_key = keys.msgid(msgid) if msgid else ""
+        args = [token, status.value, message_id, self._record_ttl_s, *_pairs({**fields, "updated_at": now_iso()})]
+        with translate_errors("record an attempt"):
+            reply = self._settle(keys=[keys.message(message_id), keys.INFLIGHT, index_key], args=args)
+        return _text(reply)
+
+    def defer(self, message_id: str, status: Status, fields: Mapping[str, object]) -> str:
+        """Change an unclaimed, unfinished record without an attempt; returns the status it now has."""
+        args = [status.value, *_pairs({**fields, "updated_at": now_iso()})]
+        with translate_errors("update a record"):
+            return _text(self._defer(keys=[keys.message(message_id)], args=args))
+
+    def expire_stale_claims(self, *, older_than_s: float) -> list[str]:
+        """End claims older than ``older_than_s`` as ``outcome_unknown``; returns the message ids ended."""
+        cutoff_ms = now_ms() - int(older_than_s * 1000)
+        with translate_errors("sweep stale claims"):
+            stale = [_text(m) for m in self._redis.zrangebyscore(keys.INFLIGHT, "-inf", cutoff_ms)]
+            ended = [
+                message_id
+                for message_id in stale
+                if self._expire_claim(
+                    keys=[keys.message(message_id), keys.INFLIGHT], args=[message_id, cutoff_ms, now_iso()]
+                )
+            ]
+        return ended
+
+    def message_for_msgid(self, msgid: str) -> str | None:
+        """Our message id for a provider msgid, if the send result has been recorded."""
+        with translate_errors("read the msgid index"):
+            value = self._redis.get(keys.msgid(msgid))
+        return None if value is None else _text(value)
+
+
+def public_view(raw: Mapping[str, str]) -> dict[str, Any]:
+    """The record as ``supersms status`` prints it (CONTRACT.md), without internal fields."""
+    view: dict[str, Any] = {
+        "id": raw.get("id"),
+        "status": raw.get("status"),
+        "to_country": raw.get("to_country"),
+        "to": raw.get("to"),
+        "ref": raw.get("ref"),
+        "msgid": raw.get("msgid"),
+        "msg_type": _int_or_none(raw.get("msg_type")),
+        "err_code": raw.get("err_code"),
+        "attempts": int(raw.get("attempts", "0")),
+        "report": json.loads(raw["report"]) if raw.get("report") else None,
+    }
+    for optional in ("reason", "next_attempt_at"):
+        if raw.get(optional):
+            view[optional] = raw[optional]
+    if raw.get("intermediate"):
+        view["intermediate"] = json.loads(raw["intermediate"])
+    view["created_at"] = raw.get("created_at")
+    view["updated_at"] = raw.get("updated_at")
+    return view
+
+
+def _int_or_none(value: str | None) -> int | None:
+    return int(value) if value else None
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _batches(items: Iterable[Mapping[str, object]], size: int) -> Iterator[list[Mapping[str, object]]]:
+    batch: list[Mapping[str, object]] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

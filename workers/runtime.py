@@ -1,0 +1,80 @@
+"""The per-process objects a worker needs, built once per process on first use (after any fork).
+
+Building lazily, keyed by pid, means a prefork child never inherits its parent's sockets, and a threads or
+solo pool builds everything once and shares it between its threads (each part is thread-safe).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+
+import redis
+
+from supersms.settings import Settings
+from supersms.workers.celery_config import max_countdown_s
+from supersms.workers.pause import AccountPause
+from supersms.workers.policy import RetryPolicy
+from supersms.workers.provider import ProviderClient, build_session
+from supersms.workers.ratelimit import RateLimiter
+from supersms.workers.records import MessageStore
+from supersms.workers.redis_io import connect
+from supersms.workers.sender import Sender
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Everything a worker process talks to."""
+
+    settings: Settings
+    redis: redis.Redis
+    store: MessageStore
+    pause: AccountPause
+    sender: Sender
+
+
+_lock = threading.Lock()
+_runtimes: dict[int, Runtime] = {}
+
+
+def runtime(settings: Settings) -> Runtime:
+    """This process's Runtime, built on first call."""
+    pid = os.getpid()
+    with _lock:
+        if pid not in _runtimes:
+            _runtimes.clear()
+            _runtimes[pid] = build_runtime(settings)
+        return _runtimes[pid]
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    """Wire the clients together from settings; requires the account credentials."""
+    settings.require_credentials()
+    pool_size = settings.worker_concurrency + 4
+    client = connect(settings.redis_url, max_connections=pool_size)
+    store = MessageStore(redis_client=client, record_ttl_s=settings.record_ttl_s)
+    pause = AccountPause(redis=client, cooldown_s=settings.pause_s)
+    provider = ProviderClient(
+        url=settings.api_url,
+        account_id=settings.account_id or "",
+        password=settings.password or "",
+        session=build_session(pool_size=pool_size),
+        connect_timeout_s=settings.connect_timeout_s,
+        read_timeout_s=settings.read_timeout_s,
+        method=settings.http_method,
+    )
+    sender = Sender(
+        store=store,
+        limiter=RateLimiter(redis=client, rate_per_s=settings.rate_limit_per_s, burst=settings.rate_burst),
+        pause=pause,
+        provider=provider,
+        policy=RetryPolicy(
+            max_attempts=settings.max_attempts,
+            backoff_base_s=settings.backoff_base_s,
+            backoff_max_s=settings.backoff_max_s,
+        ),
+        rate_wait_max_s=settings.rate_wait_max_s,
+        max_countdown_s=max_countdown_s(settings),
+    )
+    return Runtime(settings=settings, redis=client, store=store, pause=pause, sender=sender)

@@ -1,0 +1,54 @@
+"""A background thread in each worker that ends claims whose worker vanished mid-attempt.
+
+Every worker runs one; a short Redis lock lets one of them sweep per interval. A claim older than
+``SUPERSMS_STALE_CLAIM`` (longer than any provider call can last) belongs to a worker that died while its
+request may have reached the provider: the message ends ``failed`` with reason ``outcome_unknown``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+from supersms.errors import StoreUnavailable
+from supersms.workers import keys
+from supersms.workers.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+SWEEP_INTERVAL_S = 5.0
+
+
+class Sweeper:
+    """Runs :meth:`sweep_once` every ``interval_s`` on a daemon thread until :meth:`stop`."""
+
+    def __init__(self, *, runtime: Runtime, interval_s: float = SWEEP_INTERVAL_S) -> None:
+        self._runtime = runtime
+        self._interval_s = interval_s
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="supersms-sweeper", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join(timeout=self._interval_s + 1)
+
+    def sweep_once(self) -> list[str]:
+        """Expire stale claims if no other worker swept just now; returns the message ids ended."""
+        lock_ms = int(self._interval_s * 1000 * 0.8)
+        if not self._runtime.redis.set(keys.SWEEP_LOCK, os.getpid(), nx=True, px=lock_ms):
+            return []
+        ended = self._runtime.store.expire_stale_claims(older_than_s=self._runtime.settings.stale_claim_s)
+        for message_id in ended:
+            log.warning("message %s: its worker vanished mid-attempt; ended failed (outcome_unknown)", message_id)
+        return ended
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self._interval_s):
+            try:
+                self.sweep_once()
+            except StoreUnavailable as error:
+                log.warning("sweep skipped: %s", error)
