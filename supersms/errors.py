@@ -21,6 +21,18 @@ class InvalidMessage(SmsError, ValueError):
         self.rule = rule
 
 
+class InvalidReport(SmsError, ValueError):
+    """A delivery report from the provider breaks a rule of its format; it is not recorded.
+
+    ``str(error)`` is one line naming the field and the rule, e.g. ``rescnt: must be an integer 0-99``.
+    """
+
+    def __init__(self, field: str, rule: str) -> None:
+        super().__init__(f"{field}: {rule}")
+        self.field = field
+        self.rule = rule
+
+
 class ConfigError(SmsError):
     """A setting read from the environment is missing or malformed."""
 
@@ -36,6 +48,17 @@ class ProviderError(SmsError):
 
 class ProviderUnreachable(ProviderError):
     """The request provably never reached the provider (connect refused or timed out): safe to retry."""
+
+
+class ProviderBusy(ProviderError):
+    """The provider said it did not take the request (HTTP 429 or 503 without a reply): safe to retry.
+
+    ``retry_after_s`` is the server's ``Retry-After`` in seconds, when it sent one.
+    """
+
+    def __init__(self, reason: str, *, retry_after_s: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after_s = retry_after_s
 
 
 class OutcomeUnknown(ProviderError):

@@ -101,7 +101,9 @@ class Settings:
             visibility_timeout_s=env.number("SUPERSMS_VISIBILITY_TIMEOUT", 100, int, minimum=20),
         )
         if settings.stale_claim_s <= settings.connect_timeout_s + settings.read_timeout_s:
-            raise ConfigError("SUPERSMS_STALE_CLAIM", "must exceed SUPERSMS_CONNECT_TIMEOUT + SUPERSMS_READ_TIMEOUT")
+            raise ConfigError(
+                "SUPERSMS_STALE_CLAIM", "must exceed SUPERSMS_CONNECT_TIMEOUT + SUPERSMS_READ_TIMEOUT"
+            )
         if settings.backoff_base_s > settings.backoff_max_s:
             raise ConfigError("SUPERSMS_BACKOFF_BASE", "must not exceed SUPERSMS_BACKOFF_MAX")
         return settings

@@ -7,8 +7,8 @@ pipelined batches and tasks published over one broker connection, not one round 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from functools import cache
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from supersms.errors import InvalidMessage
@@ -33,7 +33,7 @@ def send_message(
     payment_code: str | None = None,
     client_sub_id: str | None = None,
     origin_cid: str | None = None,
-    id: str | None = None,  # noqa: A002 - the field's name in the task contract
+    id: str | None = None,
 ) -> str:
     """Validate, record and enqueue one SMS; return its message id.
 
@@ -83,7 +83,9 @@ def validate_one(fields: Mapping[str, Any]) -> tuple[str, Message]:
     """One message validated, with its id (the producer's, or a new one) and its ``ref``."""
     current = settings()
     message_id = validate_message_id(fields["id"]) if fields.get("id") is not None else new_message_id()
-    message = validate_message(fields, default_sender=current.default_sender, default_country=current.default_country)
+    message = validate_message(
+        fields, default_sender=current.default_sender, default_country=current.default_country
+    )
     return message_id, with_ref(message, message_id)
 
 
@@ -94,7 +96,8 @@ def enqueue_validated(accepted: list[tuple[str, Message]]) -> list[str]:
     now = datetime.now(UTC)
     default_ttl_s = settings().default_ttl_s
     created = _store().create_many(
-        queued_record(message_id, message, default_ttl_s=default_ttl_s, now=now) for message_id, message in accepted
+        queued_record(message_id, message, default_ttl_s=default_ttl_s, now=now)
+        for message_id, message in accepted
     )
     with app.producer_or_acquire() as producer:
         for (message_id, _), is_new in zip(accepted, created, strict=True):

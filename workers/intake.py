@@ -30,7 +30,9 @@ def with_ref(message: Message, message_id: str) -> Message:
     return message if message.ref else dataclasses.replace(message, ref=message_id)
 
 
-def queued_record(message_id: str, message: Message, *, default_ttl_s: int, now: datetime) -> dict[str, object]:
+def queued_record(
+    message_id: str, message: Message, *, default_ttl_s: int, now: datetime
+) -> dict[str, object]:
     """The fields of a new ``queued`` record; ``message`` must already carry its ``ref`` (see :func:`with_ref`)."""
     ttl_s = message.ttl_s or default_ttl_s
     return {
@@ -48,7 +50,9 @@ def queued_record(message_id: str, message: Message, *, default_ttl_s: int, now:
     }
 
 
-def rejected_record(message_id: str, fields: Mapping[str, object], error: InvalidMessage, *, now: datetime) -> dict[str, object]:
+def rejected_record(
+    message_id: str, fields: Mapping[str, object], error: InvalidMessage, *, now: datetime
+) -> dict[str, object]:
     """The record of a message that arrived invalid: ``rejected`` with the rule it broke, never sent."""
     return {
         "id": message_id,

@@ -120,11 +120,23 @@ class MessageStore:
         return Claim(granted=False, reason=reason)
 
     def settle(
-        self, message_id: str, token: str, status: Status, fields: Mapping[str, object], *, msgid: str | None = None
+        self,
+        message_id: str,
+        token: str,
+        status: Status,
+        fields: Mapping[str, object],
+        *,
+        msgid: str | None = None,
     ) -> str:
         """Record an attempt's outcome and release the claim; returns the status the record now has."""
         index_key = keys.msgid(msgid) if msgid else ""
-        args = [token, status.value, message_id, self._record_ttl_s, *_pairs({**fields, "updated_at": now_iso()})]
+        args = [
+            token,
+            status.value,
+            message_id,
+            self._record_ttl_s,
+            *_pairs({**fields, "updated_at": now_iso()}),
+        ]
         with translate_errors("record an attempt"):
             reply = self._settle(keys=[keys.message(message_id), keys.INFLIGHT, index_key], args=args)
         return _text(reply)

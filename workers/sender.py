@@ -138,7 +138,9 @@ class Sender:
         state = self._pause.open(code, "provider refused the account")
         return state.until.timestamp()
 
-    def _record(self, message_id: str, token: str, attempted: Attempted, verdict: Verdict, budget_used: int) -> None:
+    def _record(
+        self, message_id: str, token: str, attempted: Attempted, verdict: Verdict, budget_used: int
+    ) -> None:
         first = attempted.reply.first if attempted.reply else None
         fields: dict[str, object] = {
             "budget_used": str(budget_used),

@@ -43,7 +43,9 @@ class Sweeper:
             return []
         ended = self._runtime.store.expire_stale_claims(older_than_s=self._runtime.settings.stale_claim_s)
         for message_id in ended:
-            log.warning("message %s: its worker vanished mid-attempt; ended failed (outcome_unknown)", message_id)
+            log.warning(
+                "message %s: its worker vanished mid-attempt; ended failed (outcome_unknown)", message_id
+            )
         return ended
 
     def _run(self) -> None:

@@ -23,6 +23,15 @@ def main(argv: list[str]) -> int:
     if state is None:
         print(json.dumps({"paused": False}))
     else:
-        print(json.dumps({"paused": True, "code": state.code, "reason": state.reason,
-                          "until": state.until.isoformat(), "remaining_s": round(state.remaining_s, 1)}))
+        print(
+            json.dumps(
+                {
+                    "paused": True,
+                    "code": state.code,
+                    "reason": state.reason,
+                    "until": state.until.isoformat(),
+                    "remaining_s": round(state.remaining_s, 1),
+                }
+            )
+        )
     return 0

@@ -11,21 +11,37 @@ from typing import Any, TextIO
 from supersms.errors import InvalidMessage
 from supersms.protocol.message import Message
 
-FIELD_FLAGS = ("from", "country", "title", "ref", "ttl", "charset", "payment-code", "client-sub-id", "origin-cid")
+FIELD_FLAGS = (
+    "from",
+    "country",
+    "title",
+    "ref",
+    "ttl",
+    "charset",
+    "payment-code",
+    "client-sub-id",
+    "origin-cid",
+)
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="supersms send", description="Validate and enqueue SMS; print the new ids.")
+    p = argparse.ArgumentParser(
+        prog="supersms send", description="Validate and enqueue SMS; print the new ids."
+    )
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--to", help="recipient: 01093446280, 010-9344-6280 or +82 10-9344-6280")
-    source.add_argument("--jsonl", metavar="FILE", help="one JSON object a line with the task fields ('-' = stdin)")
+    source.add_argument(
+        "--jsonl", metavar="FILE", help="one JSON object a line with the task fields ('-' = stdin)"
+    )
     p.add_argument("--message", help="message text")
     p.add_argument("--from", dest="from_", metavar="N", help="sender number (default SUPERSMS_FROM)")
     p.add_argument("--country", metavar="CC", help="country code of a national --to number (default 82)")
     p.add_argument("--title", metavar="T", help="subject of a Korean LMS (at most 40 bytes)")
     p.add_argument("--ref", metavar="R", help="your reference: at most 20 letters and digits")
     p.add_argument("--ttl", metavar="SECONDS", help="validity in seconds")
-    p.add_argument("--charset", choices=("utf-8", "euc-kr"), help="encoding sent to the provider (default utf-8)")
+    p.add_argument(
+        "--charset", choices=("utf-8", "euc-kr"), help="encoding sent to the provider (default utf-8)"
+    )
     p.add_argument("--payment-code", metavar="X")
     p.add_argument("--client-sub-id", metavar="X")
     p.add_argument("--origin-cid", metavar="X")
@@ -70,7 +86,7 @@ def _open(path: str) -> TextIO:
     if path == "-":
         return sys.stdin
     try:
-        return open(path, encoding="utf-8")  # noqa: SIM115 - read to the end by _validate_lines
+        return open(path, encoding="utf-8")
     except OSError as error:
         raise InvalidMessage("--jsonl", f"cannot read {path}: {error.strerror}") from None
 

@@ -31,7 +31,9 @@ def main(argv: list[str]) -> int:
         with translate_errors("answer a PING"):
             connect(current.redis_url).ping()
     except StoreUnavailable:
-        raise StoreUnavailable(f"cannot reach Redis at SUPERSMS_REDIS_URL={_safe(current.redis_url)}") from None
+        raise StoreUnavailable(
+            f"cannot reach Redis at SUPERSMS_REDIS_URL={_safe(current.redis_url)}"
+        ) from None
     app.worker_main(worker_argv(argv))
     return 0
 

@@ -1,3 +1,4 @@
+import itertools
 import random
 
 import pytest
@@ -71,11 +72,13 @@ def test_backoff_grows_with_each_attempt_and_stays_within_its_cap():
     rng = random.Random(1)
     for _ in range(200):
         delays = [backoff_s(n, base_s=1.0, max_s=8.0, rng=rng) for n in range(1, 7)]
-        assert all(a <= b for a, b in zip(delays[:3], delays[1:4], strict=True))
+        assert all(a <= b for a, b in itertools.pairwise(delays[:4]))
         assert all(0.5 <= d <= 8.0 for d in delays)
 
 
-@pytest.mark.parametrize(("attempt", "low", "high"), [(1, 0.5, 1.0), (2, 1.0, 2.0), (3, 2.0, 4.0), (5, 4.0, 8.0)])
+@pytest.mark.parametrize(
+    ("attempt", "low", "high"), [(1, 0.5, 1.0), (2, 1.0, 2.0), (3, 2.0, 4.0), (5, 4.0, 8.0)]
+)
 def test_backoff_is_half_fixed_half_random(attempt, low, high):
     rng = random.Random(3)
     samples = [backoff_s(attempt, base_s=1.0, max_s=8.0, rng=rng) for _ in range(500)]

@@ -15,7 +15,14 @@ def store(redis_url):
 
 
 def record(message_id, **extra):
-    return {"id": message_id, "status": "queued", "to_country": "82", "to": "1093446280", "attempts": "0", **extra}
+    return {
+        "id": message_id,
+        "status": "queued",
+        "to_country": "82",
+        "to": "1093446280",
+        "attempts": "0",
+        **extra,
+    }
 
 
 def test_create_refuses_a_taken_id_and_leaves_the_first_record(store):
@@ -106,10 +113,22 @@ def test_unknown_ids_raise(store):
 
 
 def test_public_view_has_the_contract_fields_and_hides_internals(store):
-    store.create_many([record("a1", payload=json.dumps({"message": "secret"}), report=json.dumps({"rescnt": 1}))])
+    store.create_many(
+        [record("a1", payload=json.dumps({"message": "secret"}), report=json.dumps({"rescnt": 1}))]
+    )
     view = public_view(store.load("a1"))
-    assert list(view)[:10] == ["id", "status", "to_country", "to", "ref", "msgid", "msg_type", "err_code",
-                               "attempts", "report"]
+    assert list(view)[:10] == [
+        "id",
+        "status",
+        "to_country",
+        "to",
+        "ref",
+        "msgid",
+        "msg_type",
+        "err_code",
+        "attempts",
+        "report",
+    ]
     assert view["report"] == {"rescnt": 1}
     assert "payload" not in view
 
