@@ -50,7 +50,8 @@ class Settings:
     trusted_proxies: tuple[Network, ...] = ()
     report_path: str = "/"
     report_max_query_bytes: int = 4096
-    spool_path: str = "supersms-spool.jsonl"
+    spool_dir: str = "supersms-spool"
+    receiver_workers: int = 2
     report_park_horizon_s: float = 3600.0
     stale_claim_s: float = 60.0
     visibility_timeout_s: int = 100
@@ -95,7 +96,8 @@ class Settings:
             report_allow=env.networks("SUPERSMS_REPORT_ALLOW", DEFAULT_REPORT_ALLOW),
             trusted_proxies=env.networks("SUPERSMS_TRUSTED_PROXIES", ""),
             report_path=env.text("SUPERSMS_REPORT_PATH", "/", _path_rule),
-            spool_path=env.text("SUPERSMS_SPOOL", "supersms-spool.jsonl", _nonempty_rule),
+            spool_dir=env.text("SUPERSMS_SPOOL_DIR", "supersms-spool", _nonempty_rule),
+            receiver_workers=env.number("SUPERSMS_RECEIVER_WORKERS", 2, int, minimum=1, maximum=64),
             report_park_horizon_s=env.number("SUPERSMS_REPORT_HORIZON", 3600.0, float, minimum=1),
             stale_claim_s=env.number("SUPERSMS_STALE_CLAIM", 60.0, float, minimum=1),
             visibility_timeout_s=env.number("SUPERSMS_VISIBILITY_TIMEOUT", 100, int, minimum=20),
