@@ -17,6 +17,7 @@ COMMANDS = {
     "status": ("supersms.cli.status", "print message records as JSON lines"),
     "pause": ("supersms.cli.pause", "show or lift the account-wide pause"),
     "worker": ("supersms.cli.worker", "run a Celery worker for sends and reports"),
+    "receiver": ("supersms.cli.receiver", "serve the delivery-report endpoint on gunicorn"),
     "sandbox": ("supersms.sandbox.command", "run a local provider for development and tests"),
 }
 
