@@ -24,7 +24,7 @@ lint: $(STAMP)  ## ruff (lint + format check) and mypy
 	rm -rf build/typecheck && mkdir -p build/typecheck/supersms
 	cp -rs $(CURDIR)/supersms/. build/typecheck/supersms/
 	for part in protocol workers tasks receiver sandbox; do ln -s $(CURDIR)/$$part build/typecheck/supersms/$$part; done
-	cd build/typecheck && $(CURDIR)/$(BIN)/mypy --config-file $(CURDIR)/pyproject.toml -p supersms
+	cd build/typecheck && $(abspath $(BIN))/mypy --config-file $(CURDIR)/pyproject.toml -p supersms
 
 format: $(STAMP)
 	$(BIN)/ruff format .

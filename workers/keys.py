@@ -16,6 +16,8 @@ keeps them in one slot.
 | ``supersms:reports:seen:{key}`` | string | ``SUPERSMS_RECORD_TTL`` | dedup marker of one applied report |
 | ``supersms:events`` | stream | capped length | final outcomes, for producers in any language |
 | ``supersms:sweep:lock`` | string | under one sweep interval | which worker sweeps stale claims this round |
+| ``supersms:reports:received:{key}`` | string | 7 days | stream id of one received report: a retried delivery is not added again |
+| ``supersms:reports:malformed`` | stream | capped length (~10000) | refused report GETs kept for inspection: query, rule, source, time |
 """
 
 PREFIX = "supersms"
@@ -45,3 +47,11 @@ def msgid(provider_msgid: str) -> str:
 def report_seen(report_key: str) -> str:
     """Dedup marker of one applied report (``report_key`` identifies the report, not its delivery)."""
     return f"{PREFIX}:reports:seen:{report_key}"
+
+
+REPORTS_MALFORMED = f"{PREFIX}:reports:malformed"
+
+
+def report_received(dedup_key: str) -> str:
+    """Marker of one report taken in by the receiver (``dedup_key`` from ``Report.dedup_key()``)."""
+    return f"{PREFIX}:reports:received:{dedup_key}"

@@ -64,7 +64,7 @@ def backoff_s(attempt: int, *, base_s: float, max_s: float, rng: random.Random) 
     Half the step is fixed and half random, so successive delays still grow while retries of many messages
     spread out instead of arriving together.
     """
-    step_s = min(max_s, base_s * 2 ** (attempt - 1))
+    step_s = min(max_s, base_s * 2.0 ** (attempt - 1))
     return step_s / 2 + rng.uniform(0, step_s / 2)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import redis
 
@@ -102,7 +102,7 @@ class MessageStore:
     def load(self, message_id: str) -> dict[str, str]:
         """The raw record hash; :class:`UnknownMessage` when there is none."""
         with translate_errors("read a record"):
-            raw: dict[str, str] = self._redis.hgetall(keys.message(message_id))
+            raw = cast(dict[str, str], self._redis.hgetall(keys.message(message_id)))
         if not raw:
             raise UnknownMessage(message_id)
         return raw

@@ -148,7 +148,7 @@ class Sender:
             "msgid": first.msgid if first else None,
             "msg_type": str(first.msg_type) if first and first.msg_type is not None else None,
             "reason": _reason(verdict, attempted),
-            "next_attempt_ms": str(int(verdict.retry_at_s * 1000)) if verdict.retry_at_s else "0",
+            "next_attempt_ms": _next_attempt_ms(verdict, attempted),
         }
         status = self._store.settle(
             message_id, token, verdict.status, fields, msgid=first.msgid if first and first.msgid else None
@@ -159,10 +159,7 @@ class Sender:
         if time.time() + remaining_s >= int(record["expires_ms"]) / 1000:
             self._store.defer(message_id, Status.FAILED, {"reason": "ttl_expired"})
             return DONE
-        retry_ms = int((time.time() + remaining_s) * 1000)
-        self._store.defer(
-            message_id, Status.RETRYING, {"reason": f"paused:{code}", "next_attempt_ms": str(retry_ms)}
-        )
+        self._store.defer(message_id, Status.RETRYING, {"reason": f"paused:{code}"})
         return self._later(remaining_s)
 
     def _later(self, delay_s: float) -> Next:
@@ -170,7 +167,16 @@ class Sender:
         return Next(again_in_s=max(0.0, min(delay_s, self._max_countdown_s)))
 
 
+def _next_attempt_ms(verdict: Verdict, attempted: Attempted) -> str:
+    """When the next attempt is due; a message waiting for the pause is due as soon as the pause is lifted."""
+    if verdict.retry_at_s is None or attempted.outcome is Outcome.SYSTEMIC:
+        return "0"
+    return str(int(verdict.retry_at_s * 1000))
+
+
 def _reason(verdict: Verdict, attempted: Attempted) -> str | None:
+    if attempted.outcome is Outcome.SYSTEMIC and verdict.status is Status.RETRYING and attempted.reply:
+        return f"paused:{attempted.reply.first.err_code}"
     if verdict.reason and attempted.detail:
         return f"{verdict.reason}: {attempted.detail}"
     return verdict.reason

@@ -1,0 +1,78 @@
+"""Fixtures for end-to-end sending: the sandbox provider in-process, real worker subprocesses, a producer."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from supersms.sandbox.service import Sandbox
+from supersms.workers.records import MessageStore
+from supersms.workers.redis_io import connect
+from tests.support.processes import Process, start_worker
+
+ACCOUNT = {"SUPERSMS_ID": "infobank_test", "SUPERSMS_PASSWORD": "pwinfobank"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def producer_environment(redis_server) -> Iterator[None]:
+    """The test process is a producer of the private Redis (set before the app reads its settings)."""
+    from supersms.tasks.app import settings
+
+    saved = dict(os.environ)
+    os.environ.update({"SUPERSMS_REDIS_URL": redis_server.url, "SUPERSMS_FROM": "01029652189", **ACCOUNT})
+    settings.cache_clear()
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox() as provider:
+        yield provider
+
+
+@pytest.fixture
+def worker_env(redis_url: str, sandbox: Sandbox) -> dict[str, str]:
+    """Settings for worker processes: fast backoff and short timeouts so failures show within seconds."""
+    return {
+        **ACCOUNT,
+        "SUPERSMS_REDIS_URL": redis_url,
+        "SUPERSMS_API_URL": sandbox.url,
+        "SUPERSMS_FROM": "01029652189",
+        "SUPERSMS_RATE_LIMIT": "0",
+        "SUPERSMS_BACKOFF_BASE": "0.2",
+        "SUPERSMS_BACKOFF_MAX": "2",
+        "SUPERSMS_CONNECT_TIMEOUT": "0.5",
+        "SUPERSMS_READ_TIMEOUT": "2",
+        "SUPERSMS_STALE_CLAIM": "4",
+        "SUPERSMS_VISIBILITY_TIMEOUT": "20",
+        "SUPERSMS_PAUSE": "30",
+    }
+
+
+@pytest.fixture
+def workers(worker_env: dict[str, str], tmp_path: Path) -> Iterator[list[Process]]:
+    """Started workers (append with ``start``); each is stopped by its pid at the end of the test."""
+    started: list[Process] = []
+    yield started
+    for process in started:
+        process.stop()
+
+
+@pytest.fixture
+def start(workers: list[Process], worker_env: dict[str, str], tmp_path: Path):
+    def start_one(name: str = "w1", *, concurrency: int = 8, **env: str) -> Process:
+        process = start_worker(name, env={**worker_env, **env}, tmp_path=tmp_path, concurrency=concurrency)
+        workers.append(process)
+        return process
+
+    return start_one
+
+
+@pytest.fixture
+def store(redis_url: str) -> MessageStore:
+    return MessageStore(redis_client=connect(redis_url), record_ttl_s=3600)

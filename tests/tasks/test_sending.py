@@ -1,0 +1,187 @@
+"""Sending end to end: real worker processes, the private Redis, the sandbox provider over HTTP."""
+
+from __future__ import annotations
+
+import collections
+import itertools
+
+import pytest
+
+from supersms.errors import UnknownMessage
+from supersms.tasks import app, send_many, send_message
+from supersms.workers.records import FINAL_STATUSES, Status
+from tests.support.processes import wait_until
+
+KOREAN = "01093446280"
+
+
+def status_of(store, message_id):
+    try:
+        return store.load(message_id)["status"]
+    except UnknownMessage:
+        return None
+
+
+def wait_for_status(store, ids, statuses, *, timeout_s=30.0):
+    wanted = {Status(s) for s in statuses}
+    wait_until(
+        lambda: all(status_of(store, i) in wanted for i in ids),
+        timeout_s=timeout_s,
+        what=f"{len(ids)} messages to reach {sorted(wanted)}: "
+        + str(collections.Counter(status_of(store, i) for i in ids)),
+    )
+
+
+def accepted_refs(sandbox):
+    return collections.Counter(entry.fields.get("ref") for entry in sandbox.log.accepted())
+
+
+def test_a_message_is_sent_once_and_submitted(sandbox, start, store):
+    start()
+    message_id = send_message(KOREAN, "안녕하세요")
+    wait_for_status(store, [message_id], ["submitted"])
+    record = store.load(message_id)
+    assert record["attempts"] == "1" and record["err_code"] == "R000" and record["msgid"]
+    assert store.message_for_msgid(record["msgid"]) == message_id
+    assert accepted_refs(sandbox) == {message_id: 1}
+    fields = sandbox.log.accepted()[0].fields
+    assert (fields["to_country"], fields["to"], fields["message"]) == ("82", "1093446280", "안녕하세요")
+
+
+def test_busy_replies_are_retried_with_growing_delays(sandbox, start, store):
+    sandbox.set_faults(script=("R001", "R001"))
+    start()
+    message_id = send_message(KOREAN, "retry me")
+    wait_for_status(store, [message_id], ["submitted"])
+    assert store.load(message_id)["attempts"] == "3"
+    times = [entry.monotonic_s for entry in sandbox.log.sends()]
+    assert [entry.err_code for entry in sandbox.log.sends()] == ["R001", "R001", "R000"]
+    first_gap, second_gap = times[1] - times[0], times[2] - times[1]
+    assert 0.1 <= first_gap < second_gap
+
+
+def test_capacity_refusals_lose_nothing(sandbox, start, store):
+    sandbox.set_faults(capacity_per_s=10)
+    start(concurrency=16)
+    ids = send_many({"to": KOREAN, "message": f"burst {n}"} for n in range(40))
+    wait_for_status(store, ids, ["submitted"], timeout_s=60)
+    assert any(entry.err_code == "R009" for entry in sandbox.log.sends())
+    assert accepted_refs(sandbox) == dict.fromkeys(ids, 1)
+
+
+@pytest.mark.parametrize("code", ["R003", "R010"])
+def test_a_permanent_refusal_rejects_after_one_attempt(sandbox, start, store, code):
+    sandbox.set_faults(code_for_to={"1093446280": code})
+    start()
+    message_id = send_message(KOREAN, "no")
+    wait_for_status(store, [message_id], ["rejected"])
+    record = store.load(message_id)
+    assert (record["attempts"], record["err_code"]) == ("1", code)
+    assert len(sandbox.log.sends()) == 1
+
+
+def test_an_auth_failure_pauses_every_worker_until_lifted(sandbox, start, store, redis_client):
+    from supersms.workers.pause import AccountPause
+
+    sandbox.set_faults(force_code="R002")
+    start("w1", concurrency=2)
+    start("w2", concurrency=2)
+    ids = send_many({"to": KOREAN, "message": f"paused {n}"} for n in range(20))
+    wait_until(
+        lambda: all(store.load(i).get("reason", "").startswith("paused:R002") for i in ids),
+        timeout_s=20,
+        what="every message to wait for the pause",
+    )
+    assert {status_of(store, i) for i in ids} == {"retrying"}
+    refused = len(sandbox.log.sends())
+    assert refused <= 4, "at most one refusal per worker thread before the pause holds"
+    pause = AccountPause(redis=redis_client, cooldown_s=30)
+    assert pause.current().code == "R002"
+    sandbox.set_faults(force_code=None)
+    assert len(sandbox.log.sends()) == refused
+    pause.lift()
+    wait_for_status(store, ids, ["submitted"], timeout_s=40)
+    assert accepted_refs(sandbox) == dict.fromkeys(ids, 1)
+
+
+def test_the_same_task_delivered_twice_is_sent_once(sandbox, start, store):
+    sandbox.set_faults(latency_s=0.3)
+    message_id = send_message(KOREAN, "once")
+    for _ in range(3):
+        app.send_task("supersms.send", kwargs={"id": message_id})
+    start(concurrency=8)
+    wait_for_status(store, [message_id], ["submitted"])
+    wait_until(
+        lambda: app.connection().default_channel.client.llen("sms.send") == 0,
+        timeout_s=10,
+        what="the queue to drain",
+    )
+    assert accepted_refs(sandbox) == {message_id: 1}
+
+
+def test_a_producer_in_another_language_enqueues_by_name(sandbox, start, store):
+    start()
+    app.send_task(
+        "supersms.send",
+        kwargs={
+            "to": "1093446280",
+            "to_country": "82",
+            "from": "01029652189",
+            "message": "from elsewhere",
+            "id": "foreign1",
+        },
+        queue="sms.send",
+    )
+    app.send_task("supersms.send", kwargs={"to": "12", "message": "bad", "id": "foreign2"}, queue="sms.send")
+    wait_for_status(store, ["foreign1"], ["submitted"])
+    wait_for_status(store, ["foreign2"], ["rejected"])
+    assert store.load("foreign2")["reason"].startswith("invalid: to:")
+    assert accepted_refs(sandbox) == {"foreign1": 1}
+
+
+def test_a_killed_worker_loses_nothing_and_sends_nothing_twice(sandbox, start, store):
+    sandbox.set_faults(latency_s=1.5)
+    doomed = start("doomed", concurrency=4)
+    ids = send_many({"to": KOREAN, "message": f"kill {n}"} for n in range(12))
+    wait_until(lambda: len(sandbox.log.sends()) >= 2, timeout_s=10, what="requests in flight")
+    doomed.kill()
+    sandbox.set_faults(latency_s=0)
+    start("survivor", concurrency=8)
+    wait_for_status(store, ids, FINAL_STATUSES | {Status.SUBMITTED}, timeout_s=90)
+    refs = collections.Counter(entry.fields.get("ref") for entry in sandbox.log.sends())
+    assert max(refs.values()) == 1, "no message reached the provider twice"
+    unknown = [i for i in ids if store.load(i).get("reason") == "outcome_unknown"]
+    assert 1 <= len(unknown) <= 4, "only the killed worker's in-flight attempts (4 threads) are unknowable"
+    submitted = [i for i in ids if status_of(store, i) == "submitted"]
+    assert sorted(submitted + unknown) == sorted(ids)
+
+
+def test_the_rate_limit_holds_across_worker_processes(sandbox, start, store):
+    env = {"SUPERSMS_RATE_LIMIT": "20", "SUPERSMS_RATE_BURST": "5"}
+    start("w1", **env)
+    start("w2", **env)
+    ids = send_many({"to": KOREAN, "message": f"paced {n}"} for n in range(90))
+    wait_for_status(store, ids, ["submitted"], timeout_s=60)
+    times = sorted(entry.monotonic_s for entry in sandbox.log.sends())
+    busiest = max(sum(1 for t in times[i:] if t < start_s + 1.0) for i, start_s in enumerate(times))
+    assert busiest <= 20 + 5
+    span_s = times[-1] - times[0]
+    assert span_s >= (90 - 5) / 20 * 0.9
+
+
+def test_nothing_unclaimed_stays_behind(sandbox, start, store, redis_client):
+    start()
+    ids = send_many({"to": KOREAN, "message": f"m{n}"} for n in itertools.islice(itertools.count(), 25))
+    wait_for_status(store, ids, ["submitted"])
+    assert redis_client.zcard("supersms:inflight") == 0
+
+
+def test_a_retry_held_by_a_killed_worker_comes_back_after_the_visibility_timeout(sandbox, start, store):
+    sandbox.set_faults(script=("R001",))
+    doomed = start("doomed", SUPERSMS_BACKOFF_BASE="8", SUPERSMS_BACKOFF_MAX="8")
+    message_id = send_message(KOREAN, "come back")
+    wait_for_status(store, [message_id], ["retrying"])
+    doomed.kill()
+    start("survivor")
+    wait_for_status(store, [message_id], ["submitted"], timeout_s=60)
+    assert [entry.err_code for entry in sandbox.log.sends()] == ["R001", "R000"]
