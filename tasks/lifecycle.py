@@ -1,4 +1,4 @@
-"""Worker lifecycle hooks: start the stale-claim sweeper when a worker is ready, stop it at shutdown."""
+"""Worker lifecycle hooks: start the sweeper when a worker is ready, stop it at shutdown."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from typing import Any
 
 from celery.signals import worker_ready, worker_shutdown
 
-from supersms.tasks.app import settings
-from supersms.workers.runtime import runtime
+from supersms.tasks.app import current_runtime
+from supersms.tasks.correlate import trigger_correlation
 from supersms.workers.sweeper import Sweeper
 
 _sweepers: list[Sweeper] = []
@@ -15,7 +15,8 @@ _sweepers: list[Sweeper] = []
 
 @worker_ready.connect
 def _start_sweeper(**_: Any) -> None:
-    sweeper = Sweeper(runtime=runtime(settings()))
+    current = current_runtime()
+    sweeper = Sweeper(runtime=current, trigger_correlation=lambda: trigger_correlation(current.redis))
     sweeper.start()
     _sweepers.append(sweeper)
 

@@ -9,11 +9,10 @@ from typing import Any
 
 from supersms.errors import InvalidMessage
 from supersms.protocol.message import validate_message, validate_message_id
-from supersms.tasks.app import app, settings
+from supersms.tasks.app import app, current_runtime, settings
 from supersms.workers.intake import message_id_for_task, queued_record, rejected_record, with_ref
 from supersms.workers.masking import masked_repr
-from supersms.workers.records import MessageStore
-from supersms.workers.runtime import runtime
+from supersms.workers.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +22,8 @@ TASK_NAME = "supersms.send"
 @app.task(name=TASK_NAME, bind=True, ignore_result=True, Request="supersms.tasks.requests:MaskedRequest")
 def send(self: Any, **fields: Any) -> None:
     """Send one message. Producers pass the provider's field names; re-enqueued attempts carry only ``id``."""
-    current = runtime(settings())
-    message_id = accept(current.store, fields, task_id=self.request.id)
+    current = current_runtime()
+    message_id = accept(current, fields, task_id=self.request.id)
     if message_id is None:
         return
     step = current.sender.attempt(message_id)
@@ -38,7 +37,7 @@ def enqueue_attempt(message_id: str, *, countdown_s: float | None = None, produc
     send.apply_async(kwargs=kwargs, countdown=countdown_s, kwargsrepr=masked_repr(kwargs), producer=producer)
 
 
-def accept(store: MessageStore, fields: Mapping[str, Any], *, task_id: str) -> str | None:
+def accept(current: Runtime, fields: Mapping[str, Any], *, task_id: str) -> str | None:
     """The id of the recorded message this task is about, recording it first when a producer sent fields.
 
     A message that arrives invalid is recorded ``rejected`` with the rule it broke and never sent.
@@ -53,9 +52,11 @@ def accept(store: MessageStore, fields: Mapping[str, Any], *, task_id: str) -> s
         message = with_ref(validate_message(fields, **_defaults()), message_id)
     except InvalidMessage as error:
         log.warning("message %s rejected at intake: %s", message_id, error)
-        store.create_many([rejected_record(message_id, fields, error, now=now)])
+        current.store.create_many([rejected_record(message_id, fields, error, now=now)])
+        current.outcomes.settled(message_id)
         return None
-    store.create_many([queued_record(message_id, message, default_ttl_s=settings().default_ttl_s, now=now)])
+    record = queued_record(message_id, message, default_ttl_s=current.settings.default_ttl_s, now=now)
+    current.store.create_many([record])
     return message_id
 
 

@@ -10,11 +10,11 @@ keeps them in one slot.
 | ``supersms:inflight`` | sorted set | permanent | message ids claimed for an attempt, scored by claim time (stale-claim sweep) |
 | ``supersms:rate`` | string | a few seconds | GCRA theoretical arrival time for the global rate limiter |
 | ``supersms:pause`` | string | the pause cool-down | the account-wide pause: the err_code that opened it |
-| ``supersms:reports`` | stream | trimmed by age, never pending entries | incoming delivery reports |
-| ``supersms:reports:parked`` | sorted set | until matched or dead-lettered | report stream ids whose message is not known yet |
+| ``supersms:reports`` | stream | entries deleted once handled; parked (unmatched) reports stay pending | incoming delivery reports |
 | ``supersms:reports:dead`` | stream | capped length | reports that never matched within the horizon |
 | ``supersms:reports:seen:{key}`` | string | ``SUPERSMS_RECORD_TTL`` | dedup marker of one applied report |
 | ``supersms:events`` | stream | capped length | final outcomes, for producers in any language |
+| ``supersms:correlate:trigger`` | string | until a correlation run drains the stream (at most 10 s) | a ``supersms.correlate`` task is pending: do not enqueue another |
 | ``supersms:sweep:lock`` | string | under one sweep interval | which worker sweeps stale claims this round |
 | ``supersms:reports:received:{key}`` | string | 7 days | stream id of one received report: a retried delivery is not added again |
 | ``supersms:reports:malformed`` | stream | capped length (~10000) | refused report GETs kept for inspection: query, rule, source, time |
@@ -26,10 +26,10 @@ INFLIGHT = f"{PREFIX}:inflight"
 RATE = f"{PREFIX}:rate"
 PAUSE = f"{PREFIX}:pause"
 REPORTS = f"{PREFIX}:reports"
-REPORTS_PARKED = f"{PREFIX}:reports:parked"
 REPORTS_DEAD = f"{PREFIX}:reports:dead"
 EVENTS = f"{PREFIX}:events"
 SWEEP_LOCK = f"{PREFIX}:sweep:lock"
+CORRELATE_TRIGGER = f"{PREFIX}:correlate:trigger"
 
 REPORTS_GROUP = "correlators"
 

@@ -14,6 +14,7 @@ import redis
 
 from supersms.settings import Settings
 from supersms.workers.celery_config import max_countdown_s
+from supersms.workers.outcomes import Callback, Outcomes
 from supersms.workers.pause import AccountPause
 from supersms.workers.policy import RetryPolicy
 from supersms.workers.provider import ProviderClient, build_session
@@ -32,19 +33,20 @@ class Runtime:
     store: MessageStore
     pause: AccountPause
     sender: Sender
+    outcomes: Outcomes
 
 
 _lock = threading.Lock()
 _runtimes: dict[int, Runtime] = {}
 
 
-def runtime(settings: Settings) -> Runtime:
+def runtime(settings: Settings, *, run_callback: Callback) -> Runtime:
     """This process's Runtime, built on first call."""
     pid = os.getpid()
     with _lock:
         if pid not in _runtimes:
             _runtimes.clear()
-            _runtimes[pid] = build_runtime(settings)
+            _runtimes[pid] = build_runtime(settings, run_callback=run_callback)
         return _runtimes[pid]
 
 
@@ -57,12 +59,13 @@ def limiter_burst(settings: Settings) -> int:
     return max(0, settings.rate_burst - 1)
 
 
-def build_runtime(settings: Settings) -> Runtime:
+def build_runtime(settings: Settings, *, run_callback: Callback) -> Runtime:
     """Wire the clients together from settings; requires the account credentials."""
     settings.require_credentials()
     pool_size = settings.worker_concurrency + 4
     client = connect(settings.redis_url, max_connections=pool_size)
     store = MessageStore(redis_client=client, record_ttl_s=settings.record_ttl_s)
+    outcomes = Outcomes(redis_client=client, store=store, run_callback=run_callback)
     pause = AccountPause(redis=client, cooldown_s=settings.pause_s)
     provider = ProviderClient(
         url=settings.api_url,
@@ -80,6 +83,7 @@ def build_runtime(settings: Settings) -> Runtime:
         ),
         pause=pause,
         provider=provider,
+        outcomes=outcomes,
         policy=RetryPolicy(
             max_attempts=settings.max_attempts,
             backoff_base_s=settings.backoff_base_s,
@@ -88,4 +92,6 @@ def build_runtime(settings: Settings) -> Runtime:
         rate_wait_max_s=settings.rate_wait_max_s,
         max_countdown_s=max_countdown_s(settings),
     )
-    return Runtime(settings=settings, redis=client, store=store, pause=pause, sender=sender)
+    return Runtime(
+        settings=settings, redis=client, store=store, pause=pause, sender=sender, outcomes=outcomes
+    )

@@ -20,6 +20,7 @@ from supersms.protocol.codes import classify_submit
 from supersms.protocol.message import Message, validate_message
 from supersms.protocol.replies import SubmitReply
 from supersms.protocol.request import form_fields
+from supersms.workers.outcomes import Outcomes
 from supersms.workers.pause import AccountPause
 from supersms.workers.policy import OUTCOME_OF_REPLY, Outcome, RetryPolicy, Verdict, decide
 from supersms.workers.provider import ProviderClient
@@ -62,6 +63,7 @@ class Sender:
         limiter: RateLimiter,
         pause: AccountPause,
         provider: ProviderClient,
+        outcomes: Outcomes,
         policy: RetryPolicy,
         rate_wait_max_s: float,
         max_countdown_s: float,
@@ -70,6 +72,7 @@ class Sender:
         self._limiter = limiter
         self._pause = pause
         self._provider = provider
+        self._outcomes = outcomes
         self._policy = policy
         self._rate_wait_max_s = rate_wait_max_s
         self._max_countdown_s = max_countdown_s
@@ -82,8 +85,7 @@ class Sender:
             return DONE
         now_s = time.time()
         if now_s * 1000 >= int(record["expires_ms"]):
-            self._store.defer(message_id, Status.FAILED, {"reason": "ttl_expired"})
-            return DONE
+            return self._expire(message_id)
         due_in_s = int(record.get("next_attempt_ms", "0")) / 1000 - now_s
         if due_in_s > 0:
             return self._later(due_in_s)
@@ -154,13 +156,18 @@ class Sender:
             message_id, token, verdict.status, fields, msgid=first.msgid if first and first.msgid else None
         )
         log.info("message %s attempt ended %s → %s", message_id, attempted.outcome.value, status)
+        self._outcomes.settled(message_id)
 
     def _wait_for_pause(self, message_id: str, record: dict[str, str], remaining_s: float, code: str) -> Next:
         if time.time() + remaining_s >= int(record["expires_ms"]) / 1000:
-            self._store.defer(message_id, Status.FAILED, {"reason": "ttl_expired"})
-            return DONE
+            return self._expire(message_id)
         self._store.defer(message_id, Status.RETRYING, {"reason": f"paused:{code}"})
         return self._later(remaining_s)
+
+    def _expire(self, message_id: str) -> Next:
+        self._store.defer(message_id, Status.FAILED, {"reason": "ttl_expired"})
+        self._outcomes.settled(message_id)
+        return DONE
 
     def _later(self, delay_s: float) -> Next:
         """Run again after ``delay_s``, in hops no longer than the broker can hold a countdown safely."""

@@ -1,8 +1,9 @@
-"""A background thread in each worker that ends claims whose worker vanished mid-attempt.
+"""A background thread in each worker for what no task triggers by itself.
 
-Every worker runs one; a short Redis lock lets one of them sweep per interval. A claim older than
-``SUPERSMS_STALE_CLAIM`` (longer than any provider call can last) belongs to a worker that died while its
-request may have reached the provider: the message ends ``failed`` with reason ``outcome_unknown``.
+Every worker runs one; a short Redis lock lets one of them sweep per interval. Each sweep:
+- ends claims older than ``SUPERSMS_STALE_CLAIM`` (longer than any provider call can last): their worker died
+  while its request may have reached the provider, so the message ends ``failed`` with ``outcome_unknown``;
+- triggers a correlation run, which retries parked reports and reclaims entries a dead consumer left pending.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 
 from supersms.errors import StoreUnavailable
 from supersms.workers import keys
@@ -23,8 +25,15 @@ SWEEP_INTERVAL_S = 5.0
 class Sweeper:
     """Runs :meth:`sweep_once` every ``interval_s`` on a daemon thread until :meth:`stop`."""
 
-    def __init__(self, *, runtime: Runtime, interval_s: float = SWEEP_INTERVAL_S) -> None:
+    def __init__(
+        self,
+        *,
+        runtime: Runtime,
+        trigger_correlation: Callable[[], object],
+        interval_s: float = SWEEP_INTERVAL_S,
+    ) -> None:
         self._runtime = runtime
+        self._trigger_correlation = trigger_correlation
         self._interval_s = interval_s
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name="supersms-sweeper", daemon=True)

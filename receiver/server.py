@@ -1,0 +1,77 @@
+"""The receiver on gunicorn, configured in code: ``supersms receiver`` runs :class:`ReceiverServer`.
+
+Worker class: **gthread** (threads in each forked worker). Handling a report waits on I/O only (a Redis round
+trip, or an ``fsync`` of the spool), so a few threads per process serve concurrent reports without one slow
+``fsync`` or one slow client holding the whole process, as it would with sync workers; gthread also keeps
+HTTP keep-alive (sync workers close every connection) and drains an unread request body only up to a bound
+before it closes the connection. The app's replayer is a daemon thread, which a threaded worker hosts
+naturally. Async workers (gevent, eventlet) would add a dependency and monkey-patching for no gain here.
+
+The access log is off unless asked for: its lines would carry report queries, i.e. phone numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from supersms.receiver.app import ReceiverApp, create_app
+from supersms.settings import Settings
+
+THREADS = 8
+TIMEOUT_S = 30  # a worker silent this long is killed and replaced
+GRACEFUL_TIMEOUT_S = 10  # on SIGTERM, requests in flight get this long to finish
+KEEPALIVE_S = 5
+MAX_REQUEST_LINE = 8190  # gunicorn's ceiling; a longer request line is answered 414 by gunicorn itself
+REQUEST_LINE_SLACK = 1024  # room for method, path and version, so the app's own 414 answers a query first
+MAX_HEADER_FIELDS = 50
+
+
+def gunicorn_options(
+    settings: Settings, *, host: str, port: int, workers: int, access_log: bool = False
+) -> dict[str, Any]:
+    """The gunicorn settings of the receiver."""
+    return {
+        "bind": [bind_address(host, port)],
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": THREADS,
+        "timeout": TIMEOUT_S,
+        "graceful_timeout": GRACEFUL_TIMEOUT_S,
+        "keepalive": KEEPALIVE_S,
+        "limit_request_line": min(MAX_REQUEST_LINE, settings.report_max_query_bytes + REQUEST_LINE_SLACK),
+        "limit_request_fields": MAX_HEADER_FIELDS,
+        "accesslog": "-" if access_log else None,
+        "proc_name": "supersms-receiver",
+        "control_socket_disable": True,  # one fixed socket path per user would collide between receivers
+        "post_worker_init": _warm,
+    }
+
+
+def bind_address(host: str, port: int) -> str:
+    """``host:port`` as gunicorn binds it (IPv6 literals in brackets)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+class ReceiverServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type hints
+    """gunicorn running :func:`create_app` in every worker (built after the fork: nothing is shared)."""
+
+    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
+        self.settings = settings
+        self.options = options
+        super().__init__(prog="supersms receiver")
+
+    def load_config(self) -> None:
+        for name, value in self.options.items():
+            self.cfg.set(name, value)
+
+    def load(self) -> ReceiverApp:
+        return create_app(self.settings)
+
+
+def _warm(worker: Any) -> None:
+    """gunicorn's ``post_worker_init``: build the worker's services so its replayer starts without a request."""
+    app = worker.wsgi
+    if isinstance(app, ReceiverApp):
+        app.warm()

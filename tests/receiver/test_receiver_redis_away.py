@@ -1,0 +1,99 @@
+"""Redis away: reports go to the fsynced spool and are answered 200; they reach the stream once it is back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import redis
+
+from supersms.embedded import EmbeddedRedis
+from supersms.receiver.spool import spool_files
+from supersms.workers import keys
+from tests.receiver.conftest import MakeApp
+from tests.receiver.wsgi_client import GOOD_QUERY, GOOD_RESPONSE, call
+from tests.support.processes import wait_until
+
+OTHER_QUERY = GOOD_QUERY.replace("00000123", "00000124")
+
+
+def spooled_lines(spool_dir: Path) -> list[bytes]:
+    return [line for path in spool_files(spool_dir) for line in path.read_bytes().splitlines()]
+
+
+def test_reports_are_spooled_while_redis_is_away_and_replayed_once_when_it_is_back(
+    make_app: MakeApp, own_redis: EmbeddedRedis, spool_dir: Path
+) -> None:
+    app = make_app(redis=own_redis.url)
+    assert call(app, path="/healthz").code == 200
+    own_redis.stop()
+
+    first = call(app)
+    assert (first.code, first.body) == (200, GOOD_RESPONSE)
+    assert len(spooled_lines(spool_dir)) == 1  # on disk when the answer is given
+    assert call(app).code == call(app, query=OTHER_QUERY).code == 200
+    assert len(spooled_lines(spool_dir)) == 3
+
+    own_redis.start()
+    client = redis.Redis.from_url(own_redis.url, decode_responses=True)
+    try:
+        wait_until(lambda: not spool_files(spool_dir), timeout_s=10, what="the spool to be replayed")
+        assert call(app).code == 200  # delivered once more after Redis is back
+        queries = [fields["query"] for _, fields in client.xrange(keys.REPORTS)]
+    finally:
+        client.close()
+    assert queries == [GOOD_QUERY, OTHER_QUERY]
+
+
+def test_a_restarted_receiver_replays_the_spool_an_earlier_one_left(
+    make_app: MakeApp, own_redis: EmbeddedRedis, spool_dir: Path
+) -> None:
+    own_redis.stop()
+    before = make_app(redis=own_redis.url)
+    assert call(before).code == call(before, query=OTHER_QUERY).code == 200
+    before.close()
+    assert len(spooled_lines(spool_dir)) == 2
+    own_redis.start()
+
+    make_app(redis=own_redis.url).warm()  # no request needed
+
+    wait_until(lambda: not spool_files(spool_dir), timeout_s=10, what="the spool to be replayed")
+    client = redis.Redis.from_url(own_redis.url, decode_responses=True)
+    try:
+        assert client.xlen(keys.REPORTS) == 2
+    finally:
+        client.close()
+
+
+def test_health_stays_200_while_the_spool_can_take_reports(
+    make_app: MakeApp, own_redis: EmbeddedRedis
+) -> None:
+    app = make_app(redis=own_redis.url)
+    own_redis.stop()
+
+    assert call(app, path="/healthz").code == 200
+
+
+def test_with_neither_redis_nor_a_writable_spool_reports_get_503_and_nothing_claims_success(
+    make_app: MakeApp, own_redis: EmbeddedRedis, tmp_path: Path
+) -> None:
+    (tmp_path / "a-file").write_text("")
+    app = make_app(redis=own_redis.url, spool=tmp_path / "a-file" / "spool")
+    own_redis.stop()
+
+    answer = call(app)
+    health = call(app, path="/healthz")
+
+    assert answer.code == 503
+    assert answer.headers["Retry-After"] == "5"
+    assert GOOD_RESPONSE not in answer.body
+    assert health.code == 503
+
+
+def test_a_malformed_report_is_still_refused_400_while_redis_is_away(
+    make_app: MakeApp, own_redis: EmbeddedRedis, spool_dir: Path
+) -> None:
+    app = make_app(redis=own_redis.url)
+    own_redis.stop()
+
+    assert call(app, query="msgid=1").code == 400
+    assert spooled_lines(spool_dir) == []

@@ -1,0 +1,36 @@
+-- Apply one delivery report to its message record, once.
+-- KEYS[1] record hash, KEYS[2] dedup marker of this report, KEYS[3] msgid index key.
+-- ARGV[1] rslt_type ('0' final, '3' intermediate), ARGV[2] status a final report leads to
+-- ('delivered' | 'undelivered'), ARGV[3] report JSON, ARGV[4] msgid, ARGV[5] now (ISO 8601),
+-- ARGV[6] record TTL (s), ARGV[7] message id.
+-- Returns 'missing' (no record: park the report), 'duplicate', 'intermediate', 'ignored' (the record is
+-- final already and the report cannot change it) or the new final status.
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  return 'missing'
+end
+if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', tonumber(ARGV[6])) then
+  return 'duplicate'
+end
+if redis.call('HEXISTS', KEYS[1], 'msgid') == 0 then
+  redis.call('HSET', KEYS[1], 'msgid', ARGV[4])
+  redis.call('SET', KEYS[3], ARGV[7], 'EX', tonumber(ARGV[6]))
+end
+if ARGV[1] == '3' then
+  local kept = redis.call('HGET', KEYS[1], 'intermediate')
+  local list = kept and cjson.decode(kept) or {}
+  table.insert(list, cjson.decode(ARGV[3]))
+  redis.call('HSET', KEYS[1], 'intermediate', cjson.encode(list), 'updated_at', ARGV[5])
+  return 'intermediate'
+end
+local status = redis.call('HGET', KEYS[1], 'status')
+local reason = redis.call('HGET', KEYS[1], 'reason')
+local open = status == 'queued' or status == 'retrying' or status == 'submitted'
+local unknown = status == 'failed' and reason == 'outcome_unknown'
+if not open and not unknown then
+  return 'ignored'
+end
+redis.call('HSET', KEYS[1], 'status', ARGV[2], 'report', ARGV[3], 'updated_at', ARGV[5])
+if unknown then
+  redis.call('HSET', KEYS[1], 'reason', 'outcome_unknown; report received')
+end
+return ARGV[2]
