@@ -1,4 +1,4 @@
-"""Worker lifecycle hooks: start the sweeper when a worker is ready, stop it at shutdown."""
+"""Worker lifecycle hooks: start the sweeper and the report watcher when a worker is ready; stop them at shutdown."""
 
 from __future__ import annotations
 
@@ -8,20 +8,29 @@ from celery.signals import worker_ready, worker_shutdown
 
 from supersms.tasks.app import current_runtime
 from supersms.tasks.correlate import trigger_correlation
+from supersms.workers.redis_io import connect
+from supersms.workers.report_watch import ReportWatcher
 from supersms.workers.sweeper import Sweeper
 
-_sweepers: list[Sweeper] = []
+_running: list[Sweeper | ReportWatcher] = []
 
 
 @worker_ready.connect
-def _start_sweeper(**_: Any) -> None:
+def _start_background_threads(**_: Any) -> None:
     current = current_runtime()
-    sweeper = Sweeper(runtime=current, trigger_correlation=lambda: trigger_correlation(current.redis))
-    sweeper.start()
-    _sweepers.append(sweeper)
+
+    def trigger() -> bool:
+        return trigger_correlation(current.redis)
+
+    # The watcher blocks on its own connection, so the shared pool never waits behind it.
+    watch_client = connect(current.settings.redis_url, max_connections=1)
+    _running.append(Sweeper(runtime=current, trigger_correlation=trigger))
+    _running.append(ReportWatcher(redis_client=watch_client, trigger=trigger))
+    for thread in _running:
+        thread.start()
 
 
 @worker_shutdown.connect
-def _stop_sweeper(**_: Any) -> None:
-    while _sweepers:
-        _sweepers.pop().stop()
+def _stop_background_threads(**_: Any) -> None:
+    while _running:
+        _running.pop().stop()

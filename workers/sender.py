@@ -150,6 +150,7 @@ class Sender:
             "msgid": first.msgid if first else None,
             "msg_type": str(first.msg_type) if first and first.msg_type is not None else None,
             "reason": _reason(verdict, attempted),
+            "detail": attempted.detail,
             "next_attempt_ms": _next_attempt_ms(verdict, attempted),
         }
         status = self._store.settle(
@@ -184,6 +185,4 @@ def _next_attempt_ms(verdict: Verdict, attempted: Attempted) -> str:
 def _reason(verdict: Verdict, attempted: Attempted) -> str | None:
     if attempted.outcome is Outcome.SYSTEMIC and verdict.status is Status.RETRYING and attempted.reply:
         return f"paused:{attempted.reply.first.err_code}"
-    if verdict.reason and attempted.detail:
-        return f"{verdict.reason}: {attempted.detail}"
     return verdict.reason

@@ -46,7 +46,7 @@ class Sweeper:
         self._thread.join(timeout=self._interval_s + 1)
 
     def sweep_once(self) -> list[str]:
-        """Expire stale claims if no other worker swept just now; returns the message ids ended."""
+        """Expire stale claims and wake correlation, unless another worker swept just now; returns the ids ended."""
         lock_ms = int(self._interval_s * 1000 * 0.8)
         if not self._runtime.redis.set(keys.SWEEP_LOCK, os.getpid(), nx=True, px=lock_ms):
             return []
@@ -55,6 +55,8 @@ class Sweeper:
             log.warning(
                 "message %s: its worker vanished mid-attempt; ended failed (outcome_unknown)", message_id
             )
+            self._runtime.outcomes.settled(message_id)
+        self._trigger_correlation()
         return ended
 
     def _run(self) -> None:

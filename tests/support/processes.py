@@ -58,10 +58,22 @@ class Process:
         self._log.close()
 
 
-def start_worker(name: str, *, env: Mapping[str, str], tmp_path: Path, concurrency: int = 8) -> Process:
+def start_worker(
+    name: str, *, env: Mapping[str, str], tmp_path: Path, concurrency: int = 8, queues: str | None = None
+) -> Process:
     """A real ``supersms worker`` process, returned once Celery says it is ready."""
+    options = ["-Q", queues] if queues else []
     worker = Process(
-        ["worker", "-n", f"{name}@%h", "-c", str(concurrency), "--without-mingle", "--without-gossip"],
+        [
+            "worker",
+            "-n",
+            f"{name}@%h",
+            "-c",
+            str(concurrency),
+            "--without-mingle",
+            "--without-gossip",
+            *options,
+        ],
         env=env,
         log_path=tmp_path / f"{name}.log",
     )
@@ -76,3 +88,23 @@ def wait_until(predicate: Callable[[], bool], *, timeout_s: float, what: str) ->
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
         time.sleep(0.05)
+
+
+def start_receiver(*, env: Mapping[str, str], tmp_path: Path, port: int, name: str = "receiver") -> Process:
+    """A real ``supersms receiver`` (gunicorn) on 127.0.0.1:``port``, returned once ``/healthz`` answers 200."""
+    import requests
+
+    receiver = Process(
+        ["receiver", "--host", "127.0.0.1", "--port", str(port)], env=env, log_path=tmp_path / f"{name}.log"
+    )
+
+    def healthy() -> bool:
+        if receiver.popen.poll() is not None:
+            raise AssertionError(f"receiver exited:\n{receiver.output()[-3000:]}")
+        try:
+            return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+        except requests.RequestException:
+            return False
+
+    wait_until(healthy, timeout_s=READY_TIMEOUT_S, what="the receiver to answer /healthz")
+    return receiver

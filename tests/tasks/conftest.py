@@ -65,8 +65,12 @@ def workers(worker_env: dict[str, str], tmp_path: Path) -> Iterator[list[Process
 
 @pytest.fixture
 def start(workers: list[Process], worker_env: dict[str, str], tmp_path: Path):
-    def start_one(name: str = "w1", *, concurrency: int = 8, **env: str) -> Process:
-        process = start_worker(name, env={**worker_env, **env}, tmp_path=tmp_path, concurrency=concurrency)
+    def start_one(
+        name: str = "w1", *, concurrency: int = 8, queues: str | None = None, **env: str
+    ) -> Process:
+        process = start_worker(
+            name, env={**worker_env, **env}, tmp_path=tmp_path, concurrency=concurrency, queues=queues
+        )
         workers.append(process)
         return process
 

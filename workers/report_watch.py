@@ -1,0 +1,50 @@
+"""Wakes correlation as soon as a report lands in the stream, without the receiver knowing about Celery.
+
+Each worker runs one watcher thread that blocks on ``XREAD`` past the last entry it saw; a new entry makes it
+call ``trigger`` (which enqueues ``supersms.correlate`` unless one is pending). The watcher only wakes
+correlation: the consumer group, not this thread, decides which worker applies which report.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+import redis
+
+from supersms.workers import keys
+
+log = logging.getLogger(__name__)
+
+BLOCK_MS = 1000
+RETRY_AFTER_ERROR_S = 1.0
+
+
+class ReportWatcher:
+    """Calls ``trigger()`` whenever the report stream grows; runs on a daemon thread until :meth:`stop`."""
+
+    def __init__(self, *, redis_client: redis.Redis, trigger: Callable[[], object]) -> None:
+        self._redis = redis_client
+        self._trigger = trigger
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="supersms-report-watch", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join(timeout=BLOCK_MS / 1000 + 1)
+
+    def _run(self) -> None:
+        last_id = "$"
+        while not self._stopped.is_set():
+            try:
+                reply = self._redis.xread({keys.REPORTS: last_id}, count=1, block=BLOCK_MS)
+                if reply:
+                    last_id = reply[0][1][-1][0]
+                    self._trigger()
+            except redis.RedisError as error:
+                log.warning("report watch: %s", error)
+                self._stopped.wait(RETRY_AFTER_ERROR_S)
