@@ -134,7 +134,7 @@ class Correlator:
 
     def _read_new(self) -> list[Entry]:
         with translate_errors("read new reports"):
-            reply = self._redis.xreadgroup(
+            reply: Any = self._redis.xreadgroup(
                 keys.REPORTS_GROUP, self._consumer, {keys.REPORTS: ">"}, count=self._batch
             )
         return [(entry_id, entry_fields) for _, entries in reply or [] for entry_id, entry_fields in entries]
@@ -201,7 +201,6 @@ class Correlator:
     def _dead_letter(self, entry_fields: Mapping[str, str], reason: str) -> str:
         log.warning("report dead-lettered: %s", reason)
         with translate_errors("dead-letter a report"):
-            self._redis.xadd(
-                keys.REPORTS_DEAD, {**entry_fields, "reason": reason}, maxlen=DEAD_MAXLEN, approximate=True
-            )
+            dead: dict[Any, Any] = {**entry_fields, "reason": reason}
+            self._redis.xadd(keys.REPORTS_DEAD, dead, maxlen=DEAD_MAXLEN, approximate=True)
         return "dead"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import redis
 
@@ -41,7 +42,7 @@ class ReportWatcher:
         last_id = "$"
         while not self._stopped.is_set():
             try:
-                reply = self._redis.xread({keys.REPORTS: last_id}, count=1, block=BLOCK_MS)
+                reply: Any = self._redis.xread({keys.REPORTS: last_id}, count=1, block=BLOCK_MS)
                 if reply:
                     last_id = reply[0][1][-1][0]
                     self._trigger()

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import argparse
 import json
+import math
 
+from supersms.cli.main import CommandParser
 from supersms.settings import Settings
-from supersms.workers.pause import AccountPause
+from supersms.workers.pause import AccountPause, PauseState
 from supersms.workers.redis_io import connect
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="supersms pause", description="Show or lift the account-wide pause.")
+    """Print the pause as one JSON object, or lift it with ``--lift`` (printing whether one held)."""
+    p = CommandParser(prog="supersms pause", description="Show or lift the account-wide pause.")
     p.add_argument("--lift", action="store_true", help="end the pause now (after fixing its cause)")
     args = p.parse_args(argv)
     settings = Settings.from_env()
@@ -19,19 +21,19 @@ def main(argv: list[str]) -> int:
     if args.lift:
         print(json.dumps({"lifted": pause.lift()}))
         return 0
-    state = pause.current()
-    if state is None:
-        print(json.dumps({"paused": False}))
-    else:
-        print(
-            json.dumps(
-                {
-                    "paused": True,
-                    "code": state.code,
-                    "reason": state.reason,
-                    "until": state.until.isoformat(),
-                    "remaining_s": round(state.remaining_s, 1),
-                }
-            )
-        )
+    print(json.dumps(_view(pause.current())))
     return 0
+
+
+def _view(state: PauseState | None) -> dict[str, object]:
+    """The pause as one JSON object; a pause set by hand without an expiry has no ``until`` (null)."""
+    if state is None:
+        return {"paused": False}
+    ends = math.isfinite(state.remaining_s)  # JSON has no Infinity
+    return {
+        "paused": True,
+        "code": state.code,
+        "reason": state.reason,
+        "until": state.until.isoformat() if ends else None,
+        "remaining_s": round(state.remaining_s, 1) if ends else None,
+    }

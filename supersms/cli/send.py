@@ -6,8 +6,9 @@ import argparse
 import json
 import sys
 from collections.abc import Iterable
-from typing import Any, TextIO
+from typing import Any
 
+from supersms.cli.main import CommandParser
 from supersms.errors import InvalidMessage
 from supersms.protocol.message import Message
 
@@ -24,10 +25,8 @@ FIELD_FLAGS = (
 )
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="supersms send", description="Validate and enqueue SMS; print the new ids."
-    )
+def parser() -> CommandParser:
+    p = CommandParser(prog="supersms send", description="Validate and enqueue SMS; print the new ids.")
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--to", help="recipient: 01093446280, 010-9344-6280 or +82 10-9344-6280")
     source.add_argument(
@@ -50,14 +49,16 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str]) -> int:
+    """Validate every message given, then enqueue them all and print their ids in input order."""
     args = parser().parse_args(argv)
     from supersms.tasks.producer import enqueue_validated, validate_one
 
     if args.jsonl is not None:
-        accepted = _validate_lines(_open(args.jsonl))
+        _refuse_single_message_flags(args)
+        accepted = _read_jsonl(args.jsonl)
     else:
         if args.message is None:
-            raise InvalidMessage("message", "is required (--message TEXT)")
+            raise InvalidMessage("--message", "required with --to")
         accepted = [validate_one(_fields(args))]
     for message_id in enqueue_validated(accepted):
         print(message_id)
@@ -82,30 +83,47 @@ def _fields(args: argparse.Namespace) -> dict[str, Any]:
     return {name: value for name, value in fields.items() if value is not None}
 
 
-def _open(path: str) -> TextIO:
+def _refuse_single_message_flags(args: argparse.Namespace) -> None:
+    """With ``--jsonl`` every field comes from the file; a flag that would be ignored is an error instead."""
+    given = list(_fields(args))
+    if given:
+        flag = {"to_country": "--country"}.get(given[0], "--" + given[0].replace("_", "-"))
+        raise InvalidMessage(flag, "not allowed with --jsonl (put the field in each line)")
+
+
+def _read_jsonl(path: str) -> list[tuple[str, Message]]:
     if path == "-":
-        return sys.stdin
+        return _validate_lines(sys.stdin.buffer)
     try:
-        return open(path, encoding="utf-8")
+        with open(path, "rb") as lines:
+            return _validate_lines(lines)
     except OSError as error:
         raise InvalidMessage("--jsonl", f"cannot read {path}: {error.strerror}") from None
 
 
-def _validate_lines(lines: Iterable[str]) -> list[tuple[str, Message]]:
+def _validate_lines(lines: Iterable[bytes]) -> list[tuple[str, Message]]:
+    """Every line validated, or :class:`InvalidMessage` naming the first bad line (and its field)."""
     from supersms.tasks.producer import validate_one
 
     accepted = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        try:
-            fields = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise InvalidMessage(f"line {number}", f"not valid JSON ({error.msg})") from None
-        if not isinstance(fields, dict):
-            raise InvalidMessage(f"line {number}", "must be a JSON object")
+        fields = _json_object(line, number)
         try:
             accepted.append(validate_one(fields))
         except InvalidMessage as error:
             raise InvalidMessage(f"line {number}: {error.field}", error.rule) from None
     return accepted
+
+
+def _json_object(line: bytes, number: int) -> dict[str, Any]:
+    try:
+        fields = json.loads(line.decode("utf-8-sig"))  # -sig: a file saved with a BOM still reads
+    except UnicodeDecodeError:
+        raise InvalidMessage(f"line {number}", "not valid UTF-8") from None
+    except json.JSONDecodeError as error:
+        raise InvalidMessage(f"line {number}", f"not valid JSON ({error.msg})") from None
+    if not isinstance(fields, dict):
+        raise InvalidMessage(f"line {number}", "must be a JSON object")
+    return fields

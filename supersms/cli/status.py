@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
+from supersms.cli.main import CommandParser
 from supersms.errors import UnknownMessage
 from supersms.settings import Settings
 from supersms.workers.records import MessageStore, public_view
@@ -13,7 +13,8 @@ from supersms.workers.redis_io import connect
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="supersms status", description="Print message records as JSON lines.")
+    """Print the record of each id in order; an unknown id is one line on stderr and exit status 1."""
+    p = CommandParser(prog="supersms status", description="Print message records as JSON lines.")
     p.add_argument("ids", nargs="+", metavar="ID")
     args = p.parse_args(argv)
     settings = Settings.from_env()

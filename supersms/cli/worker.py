@@ -10,6 +10,8 @@ from supersms.errors import StoreUnavailable
 from supersms.workers.celery_config import REPORTS_QUEUE, SEND_QUEUE
 from supersms.workers.redis_io import connect, translate_errors
 
+HELP_FLAGS = frozenset({"-h", "--help"})
+
 
 def worker_argv(argv: list[str]) -> list[str]:
     """The ``celery worker`` arguments: ours first where the caller did not give the same option."""
@@ -23,19 +25,23 @@ def worker_argv(argv: list[str]) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
+    """Check the account and Redis, then run the Celery worker until it is stopped."""
     from supersms.tasks.app import app, settings
 
     current = settings()
-    current.require_credentials()
-    try:
-        with translate_errors("answer a PING"):
-            connect(current.redis_url).ping()
-    except StoreUnavailable:
-        raise StoreUnavailable(
-            f"cannot reach Redis at SUPERSMS_REDIS_URL={_safe(current.redis_url)}"
-        ) from None
+    if not HELP_FLAGS & set(argv):  # the help text needs neither the account nor Redis
+        current.require_credentials()
+        _require_redis(current.redis_url)
     app.worker_main(worker_argv(argv))
     return 0
+
+
+def _require_redis(url: str) -> None:
+    try:
+        with translate_errors("answer a PING"):
+            connect(url).ping()
+    except StoreUnavailable:
+        raise StoreUnavailable(f"cannot reach Redis at SUPERSMS_REDIS_URL={_safe(url)}") from None
 
 
 def _safe(url: str) -> str:

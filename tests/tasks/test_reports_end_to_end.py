@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from supersms.embedded import free_port
 from supersms.tasks import send_many, send_message
 from supersms.workers import keys
 from supersms.workers.redis_io import connect
-from tests.support.processes import Process, start_receiver
+from tests.support.processes import Process, start_receiver, wait_until
 from tests.tasks.test_sending import KOREAN, status_of, wait_for_status
 
 
@@ -98,3 +99,26 @@ def test_a_killed_correlation_worker_loses_no_report_and_applies_none_twice(
     start("survivor", concurrency=4, queues="sms.reports")
     wait_for_status(store, ids, ["delivered"], timeout_s=120)
     assert events_by_id(redis_url) == dict.fromkeys(ids, 1)
+
+
+def test_a_producers_signature_is_called_once_with_the_final_record(
+    receiver, sandbox, start, store, redis_url
+):
+    import base64
+    import json
+
+    from celery import signature
+
+    sandbox.set_faults(duplicate_reports=True)
+    start()
+    callback = signature("producer.outcome", queue="producer.outcomes")
+    message_id = send_message(KOREAN, "tell me", on_final=callback)
+    wait_for_status(store, [message_id], ["delivered"])
+    client = connect(redis_url)
+    wait_until(lambda: client.llen("producer.outcomes") >= 1, timeout_s=10, what="the callback task")
+    time.sleep(0.5)
+    published = [json.loads(raw) for raw in client.lrange("producer.outcomes", 0, -1)]
+    assert len(published) == 1
+    args, _kwargs, _embed = json.loads(base64.b64decode(published[0]["body"]))
+    assert args[0]["id"] == message_id and args[0]["status"] == "delivered"
+    assert args[0]["report"]["err_code"] == "1000"
