@@ -182,7 +182,7 @@ def public_view(raw: Mapping[str, str]) -> dict[str, Any]:
         "attempts": int(raw.get("attempts", "0")),
         "report": json.loads(raw["report"]) if raw.get("report") else None,
     }
-    for optional in ("reason", "detail"):
+    for optional in ("reason", "detail", "submitted_at", "reported_at"):
         if raw.get(optional):
             view[optional] = raw[optional]
     if raw.get("intermediate"):

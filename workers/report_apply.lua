@@ -29,7 +29,7 @@ local unknown = status == 'failed' and reason == 'outcome_unknown'
 if not open and not unknown then
   return 'ignored'
 end
-redis.call('HSET', KEYS[1], 'status', ARGV[2], 'report', ARGV[3], 'updated_at', ARGV[5])
+redis.call('HSET', KEYS[1], 'status', ARGV[2], 'report', ARGV[3], 'updated_at', ARGV[5], 'reported_at', ARGV[5])
 if unknown then
   redis.call('HSET', KEYS[1], 'reason', 'outcome_unknown; report received')
 end

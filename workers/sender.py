@@ -25,7 +25,7 @@ from supersms.workers.pause import AccountPause
 from supersms.workers.policy import OUTCOME_OF_REPLY, Outcome, RetryPolicy, Verdict, decide
 from supersms.workers.provider import ProviderClient
 from supersms.workers.ratelimit import RateLimiter
-from supersms.workers.records import MessageStore, Status
+from supersms.workers.records import MessageStore, Status, now_iso
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +151,7 @@ class Sender:
             "msg_type": str(first.msg_type) if first and first.msg_type is not None else None,
             "reason": _reason(verdict, attempted),
             "detail": attempted.detail,
+            "submitted_at": now_iso() if verdict.status is Status.SUBMITTED else None,
             "next_attempt_ms": _next_attempt_ms(verdict, attempted),
         }
         status = self._store.settle(
