@@ -34,6 +34,7 @@ def correlate() -> dict[str, int]:
         on_final=current.outcomes.settled,
     )
     done = run_until_drained(correlator, current.redis)
+    current.metrics.reports_handled(done.outcomes, done.lags_ms)
     return dict(done.outcomes)
 
 

@@ -18,6 +18,13 @@ keeps them in one slot.
 | ``supersms:sweep:lock`` | string | under one sweep interval | which worker sweeps stale claims this round |
 | ``supersms:reports:received:{key}`` | string | 7 days | stream id of one received report: a retried delivery is not added again |
 | ``supersms:reports:malformed`` | stream | capped length (~10000) | refused report GETs kept for inspection: query, rule, source, time |
+| ``supersms:metrics:messages`` | hash | permanent | metrics: status → times a message entered it |
+| ``supersms:metrics:replies`` | hash | permanent | metrics: JSON ``[err_code, outcome]`` → provider calls |
+| ``supersms:metrics:reports`` | hash | permanent | metrics: outcome → delivery reports handled |
+| ``supersms:metrics:rate:given_back`` | string | permanent | metrics: send slots given back to the queue |
+| ``supersms:metrics:provider_latency`` | hash | permanent | metrics: histogram of provider call seconds (``le:<bound>`` per bucket, ``sum``) |
+| ``supersms:metrics:rate_wait`` | hash | permanent | metrics: histogram of seconds waited for the rate limiter |
+| ``supersms:metrics:report_lag`` | hash | permanent | metrics: histogram of seconds from report received to applied |
 """
 
 PREFIX = "supersms"
@@ -55,3 +62,12 @@ REPORTS_MALFORMED = f"{PREFIX}:reports:malformed"
 def report_received(dedup_key: str) -> str:
     """Marker of one report taken in by the receiver (``dedup_key`` from ``Report.dedup_key()``)."""
     return f"{PREFIX}:reports:received:{dedup_key}"
+
+
+METRICS_MESSAGES = f"{PREFIX}:metrics:messages"
+METRICS_REPLIES = f"{PREFIX}:metrics:replies"
+METRICS_REPORTS = f"{PREFIX}:metrics:reports"
+METRICS_RATE_GIVEN_BACK = f"{PREFIX}:metrics:rate:given_back"
+METRICS_PROVIDER_LATENCY = f"{PREFIX}:metrics:provider_latency"
+METRICS_RATE_WAIT = f"{PREFIX}:metrics:rate_wait"
+METRICS_REPORT_LAG = f"{PREFIX}:metrics:report_lag"

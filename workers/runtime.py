@@ -14,6 +14,7 @@ import redis
 
 from supersms.settings import Settings
 from supersms.workers.celery_config import max_countdown_s
+from supersms.workers.metrics import MetricsRecorder
 from supersms.workers.outcomes import Callback, Outcomes
 from supersms.workers.pause import AccountPause
 from supersms.workers.policy import RetryPolicy
@@ -34,6 +35,7 @@ class Runtime:
     pause: AccountPause
     sender: Sender
     outcomes: Outcomes
+    metrics: MetricsRecorder
 
 
 _lock = threading.Lock()
@@ -67,6 +69,7 @@ def build_runtime(settings: Settings, *, run_callback: Callback) -> Runtime:
     store = MessageStore(redis_client=client, record_ttl_s=settings.record_ttl_s)
     outcomes = Outcomes(redis_client=client, store=store, run_callback=run_callback)
     pause = AccountPause(redis=client, cooldown_s=settings.pause_s)
+    metrics = MetricsRecorder(redis_client=client)
     provider = ProviderClient(
         url=settings.api_url,
         account_id=settings.account_id or "",
@@ -91,7 +94,14 @@ def build_runtime(settings: Settings, *, run_callback: Callback) -> Runtime:
         ),
         rate_wait_max_s=settings.rate_wait_max_s,
         max_countdown_s=max_countdown_s(settings),
+        metrics=metrics,
     )
     return Runtime(
-        settings=settings, redis=client, store=store, pause=pause, sender=sender, outcomes=outcomes
+        settings=settings,
+        redis=client,
+        store=store,
+        pause=pause,
+        sender=sender,
+        outcomes=outcomes,
+        metrics=metrics,
     )

@@ -20,6 +20,7 @@ from supersms.protocol.codes import classify_submit
 from supersms.protocol.message import Message, validate_message
 from supersms.protocol.replies import SubmitReply
 from supersms.protocol.request import form_fields
+from supersms.workers.metrics import DISABLED, MetricsRecorder
 from supersms.workers.outcomes import Outcomes
 from supersms.workers.pause import AccountPause
 from supersms.workers.policy import OUTCOME_OF_REPLY, Outcome, RetryPolicy, Verdict, decide
@@ -67,6 +68,7 @@ class Sender:
         policy: RetryPolicy,
         rate_wait_max_s: float,
         max_countdown_s: float,
+        metrics: MetricsRecorder = DISABLED,
     ) -> None:
         self._store = store
         self._limiter = limiter
@@ -77,6 +79,7 @@ class Sender:
         self._rate_wait_max_s = rate_wait_max_s
         self._max_countdown_s = max_countdown_s
         self._rng = random.Random()
+        self._metrics = metrics
 
     def attempt(self, message_id: str) -> Next:
         """Try to send ``message_id`` once, if it is due, not paused and not held by someone else."""
@@ -92,7 +95,9 @@ class Sender:
         paused = self._pause.current()
         if paused is not None:
             return self._wait_for_pause(message_id, record, paused.remaining_s, paused.code)
+        waited_from_s = time.monotonic()
         rate = self._limiter.acquire(max_wait_s=self._rate_wait_max_s)
+        self._metrics.rate_wait(time.monotonic() - waited_from_s, given_back=not rate.allowed)
         if not rate.allowed:
             return self._later(rate.wait_s)
         return self._claimed_attempt(message_id, record)
@@ -104,7 +109,13 @@ class Sender:
             log.debug("message %s not claimed: %s", message_id, claim.reason)
             return DONE
         message = validate_message(json.loads(record["payload"]))
+        called_at_s = time.monotonic()
         attempted = self._call_provider(message)
+        self._metrics.provider_call(
+            attempted.outcome,
+            attempted.reply.first.err_code if attempted.reply else None,
+            time.monotonic() - called_at_s,
+        )
         budget_used = int(record.get("budget_used", "0")) + (attempted.outcome is not Outcome.SYSTEMIC)
         pause_ends_at_s = self._open_pause(attempted) if attempted.outcome is Outcome.SYSTEMIC else None
         verdict = decide(
@@ -158,16 +169,20 @@ class Sender:
             message_id, token, verdict.status, fields, msgid=first.msgid if first and first.msgid else None
         )
         log.info("message %s attempt ended %s → %s", message_id, attempted.outcome.value, status)
+        if status == verdict.status:
+            self._metrics.transition(status)
         self._outcomes.settled(message_id)
 
     def _wait_for_pause(self, message_id: str, record: dict[str, str], remaining_s: float, code: str) -> Next:
         if time.time() + remaining_s >= int(record["expires_ms"]) / 1000:
             return self._expire(message_id)
-        self._store.defer(message_id, Status.RETRYING, {"reason": f"paused:{code}"})
+        if self._store.defer(message_id, Status.RETRYING, {"reason": f"paused:{code}"}) != record["status"]:
+            self._metrics.transition(Status.RETRYING)
         return self._later(remaining_s)
 
     def _expire(self, message_id: str) -> Next:
-        self._store.defer(message_id, Status.FAILED, {"reason": "ttl_expired"})
+        if self._store.defer(message_id, Status.FAILED, {"reason": "ttl_expired"}) == Status.FAILED:
+            self._metrics.transition(Status.FAILED)
         self._outcomes.settled(message_id)
         return DONE
 

@@ -6,10 +6,9 @@ import json
 
 import pytest
 
+from supersms.cli.main import COMMANDS
 from supersms.workers import keys
 from supersms.workers.pause import AccountPause
-
-COMMANDS = ("send", "status", "pause", "worker", "receiver", "sandbox")
 
 
 @pytest.mark.parametrize("args", [(), ("--help",)], ids=["no arguments", "--help"])
@@ -19,6 +18,7 @@ def test_supersms_alone_prints_the_usage_with_every_command_and_exits_0(supersms
     assert result.stdout.startswith("usage: supersms COMMAND")
     listed = [line.split()[0] for line in result.stdout_lines if line.startswith("  ")]
     assert listed == list(COMMANDS)
+    assert {"send", "status", "worker", "receiver", "flower", "sandbox", "demo"} <= set(listed)
 
 
 def test_an_unknown_command_exits_2_with_one_line_naming_it(supersms):
