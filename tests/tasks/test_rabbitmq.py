@@ -1,0 +1,58 @@
+"""The same sending path with RabbitMQ as the broker (Redis still the store); skipped where none answers."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from tests.tasks.test_sending import KOREAN, accepted_refs, wait_for_status
+
+AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
+
+
+def rabbitmq_answers() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5672), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+pytestmark = [
+    pytest.mark.rabbitmq,
+    pytest.mark.skipif(not rabbitmq_answers(), reason="no RabbitMQ on 127.0.0.1:5672"),
+]
+
+
+@pytest.fixture
+def amqp_app(redis_url):
+    """A producer app bound to RabbitMQ, with a queue of this test's own (nothing left from other runs)."""
+    from celery import Celery
+
+    from supersms.settings import Settings
+    from supersms.workers.celery_config import celery_config
+
+    settings = Settings.from_env({"SUPERSMS_REDIS_URL": redis_url, "SUPERSMS_BROKER_URL": AMQP_URL})
+    app = Celery("supersms-rabbitmq-test", set_as_current=False)
+    app.conf.update(celery_config(settings))
+    app.control.purge()
+    yield app
+    app.control.purge()
+
+
+def test_messages_are_sent_with_rabbitmq_as_the_broker(amqp_app, sandbox, start, store):
+    from datetime import UTC, datetime
+
+    from supersms.tasks.producer import validate_one
+    from supersms.workers.intake import queued_record
+
+    start(SUPERSMS_BROKER_URL=AMQP_URL, queues="sms.send")
+    ids = []
+    for n in range(20):
+        message_id, message = validate_one({"to": KOREAN, "message": f"over amqp {n}"})
+        store.create_many([queued_record(message_id, message, default_ttl_s=3600, now=datetime.now(UTC))])
+        amqp_app.send_task("supersms.send", kwargs={"id": message_id}, queue="sms.send")
+        ids.append(message_id)
+    wait_for_status(store, ids, ["submitted"], timeout_s=60)
+    assert accepted_refs(sandbox) == dict.fromkeys(ids, 1)
