@@ -12,7 +12,13 @@ from supersms.workers.celery_config import celery_config
 from supersms.workers.runtime import Runtime, runtime
 
 app = Celery(
-    "supersms", include=["supersms.tasks.send", "supersms.tasks.correlate", "supersms.tasks.lifecycle"]
+    "supersms",
+    include=[
+        "supersms.tasks.send",
+        "supersms.tasks.correlate",
+        "supersms.tasks.lifecycle",
+        "supersms.tasks.pause_gate",
+    ],
 )
 
 

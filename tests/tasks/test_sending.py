@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import itertools
+import time
 
 import pytest
 
@@ -80,25 +81,28 @@ def test_a_permanent_refusal_rejects_after_one_attempt(sandbox, start, store, co
     assert len(sandbox.log.sends()) == 1
 
 
-def test_an_auth_failure_pauses_every_worker_until_lifted(sandbox, start, store, redis_client):
+def test_an_auth_failure_pauses_every_worker_until_lifted(sandbox, start, workers, store, redis_client):
     from supersms.workers.pause import AccountPause
 
     sandbox.set_faults(force_code="R002")
     start("w1", concurrency=2)
     start("w2", concurrency=2)
-    ids = send_many({"to": KOREAN, "message": f"paused {n}"} for n in range(20))
-    wait_until(
-        lambda: all(store.load(i).get("reason", "").startswith("paused:R002") for i in ids),
-        timeout_s=20,
-        what="every message to wait for the pause",
-    )
-    assert {status_of(store, i) for i in ids} == {"retrying"}
-    refused = len(sandbox.log.sends())
-    assert refused <= 4, "at most one refusal per worker thread before the pause holds"
+    ids = send_many({"to": KOREAN, "message": f"paused {n}"} for n in range(40))
     pause = AccountPause(redis=redis_client, cooldown_s=30)
-    assert pause.current().code == "R002"
+    wait_until(lambda: pause.current() is not None, timeout_s=20, what="the pause to open")
+    time.sleep(2.5)
+    refused = len(sandbox.log.sends())
+    assert 1 <= refused <= 4, "at most one refusal per worker thread before the pause holds"
+    waiting = {i: store.load(i) for i in ids}
+    assert {r["status"] for r in waiting.values()} <= {"queued", "retrying"}
+    assert all(
+        r.get("reason", "").startswith("paused:R002") for r in waiting.values() if r["status"] == "retrying"
+    )
+    for worker in workers:
+        assert "not taking messages from sms.send" in worker.output(), "each worker stops consuming"
+    time.sleep(1.5)
+    assert len(sandbox.log.sends()) == refused, "nothing is sent while the pause holds"
     sandbox.set_faults(force_code=None)
-    assert len(sandbox.log.sends()) == refused
     pause.lift()
     wait_for_status(store, ids, ["submitted"], timeout_s=40)
     assert accepted_refs(sandbox) == dict.fromkeys(ids, 1)
