@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+import redis
 from celery.canvas import Signature
 from kombu.exceptions import KombuError
 
@@ -21,7 +22,8 @@ from supersms.protocol.message import Message, validate_message, validate_messag
 from supersms.tasks.app import app, settings
 from supersms.tasks.send import enqueue_attempt
 from supersms.workers.intake import new_message_id, queued_record, with_ref
-from supersms.workers.records import MessageStore
+from supersms.workers.metrics import MetricsRecorder
+from supersms.workers.records import MessageStore, Status
 from supersms.workers.redis_io import connect
 
 BROKER_CONNECT_RETRY = {"max_retries": 3, "interval_start": 0, "interval_step": 0.2, "interval_max": 1}
@@ -120,6 +122,7 @@ def enqueue_validated(accepted: list[tuple[str, Message]], *, on_final: Signatur
             {**queued_record(message_id, message, default_ttl_s=default_ttl_s, now=now), **callback}
             for message_id, message in accepted
         )
+        _metrics().transition(Status.QUEUED, sum(created))
         with producer.batch(max_size=PUBLISH_BATCH):
             for (message_id, _), is_new in zip(accepted, created, strict=True):
                 if is_new:
@@ -143,5 +146,15 @@ def _broker_errors() -> Iterator[None]:
 
 
 @cache
+def _redis() -> redis.Redis:
+    return connect(settings().redis_url)
+
+
+@cache
+def _metrics() -> MetricsRecorder:
+    return MetricsRecorder(redis_client=_redis())
+
+
+@cache
 def _store() -> MessageStore:
-    return MessageStore(redis_client=connect(settings().redis_url), record_ttl_s=settings().record_ttl_s)
+    return MessageStore(redis_client=_redis(), record_ttl_s=settings().record_ttl_s)

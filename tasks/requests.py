@@ -17,6 +17,10 @@ class MaskedRequest(Request):  # type: ignore[misc]
         self._argsrepr = "()"
         self._kwargsrepr = masked_repr(self.kwargs if isinstance(self.kwargs, dict) else {})
 
+    def info(self, safe: bool = False) -> dict[str, Any]:
+        """What ``celery inspect active/reserved/scheduled`` shows: always the masked reprs, never the arguments."""
+        return dict(super().info(safe=True))
+
     @property
     def argsrepr(self) -> str:
         return str(self._argsrepr)

@@ -12,6 +12,7 @@ from supersms.protocol.message import validate_message, validate_message_id
 from supersms.tasks.app import app, current_runtime, settings
 from supersms.workers.intake import message_id_for_task, queued_record, rejected_record, with_ref
 from supersms.workers.masking import masked_repr
+from supersms.workers.records import Status
 from supersms.workers.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -52,11 +53,13 @@ def accept(current: Runtime, fields: Mapping[str, Any], *, task_id: str) -> str 
         message = with_ref(validate_message(fields, **_defaults()), message_id)
     except InvalidMessage as error:
         log.warning("message %s rejected at intake: %s", message_id, error)
-        current.store.create_many([rejected_record(message_id, fields, error, now=now)])
+        if current.store.create_many([rejected_record(message_id, fields, error, now=now)])[0]:
+            current.metrics.transition(Status.REJECTED)
         current.outcomes.settled(message_id)
         return None
     record = queued_record(message_id, message, default_ttl_s=current.settings.default_ttl_s, now=now)
-    current.store.create_many([record])
+    if current.store.create_many([record])[0]:
+        current.metrics.transition(Status.QUEUED)
     return message_id
 
 

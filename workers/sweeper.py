@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from supersms.errors import StoreUnavailable
 from supersms.workers import keys
+from supersms.workers.records import Status
 from supersms.workers.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,8 @@ class Sweeper:
                 "message %s: its worker vanished mid-attempt; ended failed (outcome_unknown)", message_id
             )
             self._runtime.outcomes.settled(message_id)
+        if ended:
+            self._runtime.metrics.transition(Status.FAILED, len(ended))
         self._trigger_correlation()
         return ended
 
