@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from supersms.errors import InvalidMessage
+from supersms.errors import InvalidMessage, StoreUnavailable, UnknownMessage
 from supersms.protocol.message import validate_message, validate_message_id
 from supersms.tasks.app import app, current_runtime, settings
 from supersms.workers.intake import message_id_for_task, queued_record, rejected_record, with_ref
@@ -18,16 +18,34 @@ from supersms.workers.runtime import Runtime
 log = logging.getLogger(__name__)
 
 TASK_NAME = "supersms.send"
+STORE_RETRY_BASE_S = 2
+STORE_RETRY_MAX_S = 20
 
 
-@app.task(name=TASK_NAME, bind=True, ignore_result=True, Request="supersms.tasks.requests:MaskedRequest")
+@app.task(
+    name=TASK_NAME,
+    bind=True,
+    ignore_result=True,
+    Request="supersms.tasks.requests:MaskedRequest",
+    # Redis unreachable mid-task: try the same task again later instead of dropping it (the claim keeps a
+    # retry from sending twice); the delay stays far below the broker's visibility timeout.
+    autoretry_for=(StoreUnavailable,),
+    retry_backoff=STORE_RETRY_BASE_S,
+    retry_backoff_max=STORE_RETRY_MAX_S,
+    retry_jitter=True,
+    max_retries=None,
+)
 def send(self: Any, **fields: Any) -> None:
     """Send one message. Producers pass the provider's field names; re-enqueued attempts carry only ``id``."""
     current = current_runtime()
-    message_id = accept(current, fields, task_id=self.request.id)
-    if message_id is None:
+    try:
+        message_id = accept(current, fields, task_id=self.request.id)
+        if message_id is None:
+            return
+        step = current.sender.attempt(message_id)
+    except (UnknownMessage, InvalidMessage) as error:
+        log.error("task %s dropped: %s", self.request.id, error)
         return
-    step = current.sender.attempt(message_id)
     if not step.done:
         enqueue_attempt(message_id, countdown_s=step.again_in_s)
 

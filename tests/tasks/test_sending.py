@@ -189,3 +189,16 @@ def test_a_retry_held_by_a_killed_worker_comes_back_after_the_visibility_timeout
     start("survivor")
     wait_for_status(store, [message_id], ["submitted"], timeout_s=60)
     assert [entry.err_code for entry in sandbox.log.sends()] == ["R001", "R000"]
+
+
+def test_a_task_for_an_unknown_id_is_dropped_with_a_clear_line(sandbox, start, store):
+    worker = start()
+    app.send_task("supersms.send", kwargs={"id": "nosuchmessage1"})
+    message_id = send_message(KOREAN, "still works")
+    wait_for_status(store, [message_id], ["submitted"])
+    wait_until(
+        lambda: "dropped: unknown message id: nosuchmessage1" in worker.output(),
+        timeout_s=10,
+        what="the dropped task's log line",
+    )
+    assert "Traceback" not in worker.output()
