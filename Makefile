@@ -33,5 +33,8 @@ format: $(STAMP)
 demo: $(STAMP)  ## the main job on embedded defaults
 	$(BIN)/supersms demo
 
+bench: $(STAMP)  ## benchmarks against the bare minimum, printed as tables (BENCH="--quick send" to choose)
+	$(BIN)/python -m bench $(BENCH)
+
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

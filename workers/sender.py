@@ -26,7 +26,7 @@ from supersms.workers.pause import AccountPause
 from supersms.workers.policy import OUTCOME_OF_REPLY, Outcome, RetryPolicy, Verdict, decide
 from supersms.workers.provider import ProviderClient
 from supersms.workers.ratelimit import RateLimiter
-from supersms.workers.records import MessageStore, Status, now_iso
+from supersms.workers.records import FINAL_STATUSES, MessageStore, Status, now_iso
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +171,8 @@ class Sender:
         log.info("message %s attempt ended %s → %s", message_id, attempted.outcome.value, status)
         if status == verdict.status:
             self._metrics.transition(status)
-        self._outcomes.settled(message_id)
+        if status in FINAL_STATUSES:
+            self._outcomes.settled(message_id)
 
     def _wait_for_pause(self, message_id: str, record: dict[str, str], remaining_s: float, code: str) -> Next:
         if time.time() + remaining_s >= int(record["expires_ms"]) / 1000:
