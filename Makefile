@@ -36,5 +36,8 @@ demo: $(STAMP)  ## the main job on embedded defaults
 bench: $(STAMP)  ## benchmarks against the bare minimum, printed as tables (BENCH="--quick send" to choose)
 	$(BIN)/python -m bench $(BENCH)
 
+drills: $(STAMP)  ## fault drills: kills, outages, RabbitMQ; each prints lost and doubled (DRILLS="redis-kill" to choose)
+	$(BIN)/python -m drills $(DRILLS)
+
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

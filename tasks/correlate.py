@@ -44,8 +44,10 @@ def run_until_drained(correlator: Correlator, redis_client: redis.Redis) -> Pass
     Releasing first and looking once more closes the gap where a report stored just after our last read
     would find the trigger still held and wait for the next sweep.
     """
-    done = correlator.run(budget_s=PASS_BUDGET_S)
-    redis_client.delete(keys.CORRELATE_TRIGGER)
+    try:
+        done = correlator.run(budget_s=PASS_BUDGET_S)
+    finally:  # a run that failed must not hold the trigger: the next report or sweep starts another
+        redis_client.delete(keys.CORRELATE_TRIGGER)
     last = correlator.run(budget_s=PASS_BUDGET_S)
     done.outcomes.update(last.outcomes)
     done.lags_ms += last.lags_ms

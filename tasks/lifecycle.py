@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from celery.signals import worker_ready, worker_shutdown
 
-from supersms.tasks.app import current_runtime
+from supersms.tasks.app import app, current_runtime
 from supersms.tasks.correlate import trigger_correlation
-from supersms.workers.redis_io import connect
+from supersms.tasks.send import enqueue_attempt
+from supersms.workers.celery_config import SEND_QUEUE
+from supersms.workers.redis_io import connect, is_redis_url
 from supersms.workers.report_watch import ReportWatcher
 from supersms.workers.sweeper import Sweeper
 
@@ -24,10 +27,30 @@ def _start_background_threads(**_: Any) -> None:
 
     # The watcher blocks on its own connection, so the shared pool never waits behind it.
     watch_client = connect(current.settings.redis_url, max_connections=1)
-    _running.append(Sweeper(runtime=current, trigger_correlation=trigger))
+    sweeper = Sweeper(
+        runtime=current,
+        trigger_correlation=trigger,
+        send_queue_empty=_send_queue_probe(current.settings.broker_url),
+        republish=_republish,
+    )
+    _running.append(sweeper)
     _running.append(ReportWatcher(redis_client=watch_client, trigger=trigger))
     for thread in _running:
         thread.start()
+
+
+def _send_queue_probe(broker_url: str) -> Callable[[], bool]:
+    """Whether ``sms.send`` is empty; always False (never sweep) for a broker that is not Redis."""
+    if not is_redis_url(broker_url):
+        return lambda: False
+    broker = connect(broker_url, max_connections=1)
+    return lambda: broker.llen(SEND_QUEUE) == 0
+
+
+def _republish(message_ids: list[str]) -> None:
+    with app.producer_or_acquire() as producer:
+        for message_id in message_ids:
+            enqueue_attempt(message_id, producer=producer)
 
 
 @worker_shutdown.connect

@@ -19,7 +19,6 @@ import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 import redis
 from kombu.transport.redis import PRIORITY_STEPS
@@ -47,7 +46,6 @@ from supersms.workers.records import Status
 
 log = logging.getLogger(__name__)
 
-REDIS_BROKER_SCHEMES = frozenset({"redis", "rediss", "unix"})
 QUEUES = (SEND_QUEUE, REPORTS_QUEUE)
 UNACKED_KEY = RedisChannel.unacked_key
 REPORT_OUTCOMES = ("delivered", "undelivered", "intermediate", "duplicate", "ignored", "dead")
@@ -220,11 +218,6 @@ class SupersmsCollector(Collector):
             return
         yield _up("supersms_broker_up", "1 when the Redis broker could be read.", True)
         yield from broker_families(reading)
-
-
-def is_redis_url(url: str) -> bool:
-    """True for a broker URL that redis-py can open (the first of several, as kombu takes failover lists)."""
-    return urlsplit(url.split(";", 1)[0]).scheme in REDIS_BROKER_SCHEMES
 
 
 def _labelled_counter(name: str, documentation: str, label: str, values: Mapping[str, str]) -> Metric:

@@ -7,6 +7,7 @@ keeps them in one slot.
 |---|---|---|---|
 | ``supersms:msg:{id}`` | hash | ``SUPERSMS_RECORD_TTL`` | the message record (CONTRACT.md's fields, JSON-encoded values where nested) |
 | ``supersms:msgid:{msgid}`` | string | ``SUPERSMS_RECORD_TTL`` | provider msgid → our message id |
+| ``supersms:due`` | sorted set | permanent; ids leave when claimed or found finished | unclaimed, unfinished message ids scored by when their next attempt is due (lost-task sweep) |
 | ``supersms:inflight`` | sorted set | permanent | message ids claimed for an attempt, scored by claim time (stale-claim sweep) |
 | ``supersms:rate`` | string | a few seconds | GCRA theoretical arrival time for the global rate limiter |
 | ``supersms:pause`` | string | the pause cool-down | the account-wide pause: the err_code that opened it |
@@ -30,6 +31,7 @@ keeps them in one slot.
 PREFIX = "supersms"
 
 INFLIGHT = f"{PREFIX}:inflight"
+DUE = f"{PREFIX}:due"
 RATE = f"{PREFIX}:rate"
 PAUSE = f"{PREFIX}:pause"
 REPORTS = f"{PREFIX}:reports"

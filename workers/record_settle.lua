@@ -1,6 +1,7 @@
 -- Record the outcome of a claimed attempt and release the claim.
--- KEYS[1] record hash, KEYS[2] in-flight sorted set, KEYS[3] msgid index key or '' for none.
--- ARGV[1] claim token, ARGV[2] new status, ARGV[3] message id, ARGV[4] record TTL (s), ARGV[5..] field pairs.
+-- KEYS[1] record hash, KEYS[2] in-flight sorted set, KEYS[3] msgid index key or '' for none,
+-- KEYS[4] due sorted set. ARGV[1] claim token, ARGV[2] new status, ARGV[3] message id, ARGV[4] record TTL (s),
+-- ARGV[5] epoch ms the next attempt is due ('' when there is none), ARGV[6..] field pairs.
 -- A record that a report already finished (delivered/undelivered) keeps its status and gains the fields.
 -- Returns the record's status afterwards, or 'lost' when the claim is no longer ours (swept as stale).
 if redis.call('HGET', KEYS[1], 'claim') ~= ARGV[1] then
@@ -13,8 +14,11 @@ if status == 'queued' or status == 'retrying' then
   status = ARGV[2]
   redis.call('HSET', KEYS[1], 'status', status)
 end
-if #ARGV > 4 then
-  redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+if #ARGV > 5 then
+  redis.call('HSET', KEYS[1], unpack(ARGV, 6))
+end
+if status == 'retrying' and ARGV[5] ~= '' then
+  redis.call('ZADD', KEYS[4], ARGV[5], ARGV[3])
 end
 if KEYS[3] ~= '' then
   redis.call('SET', KEYS[3], ARGV[3], 'EX', tonumber(ARGV[4]))

@@ -94,8 +94,13 @@ class MessageStore:
             with translate_errors("create records"):
                 pipe = self._redis.pipeline(transaction=False)
                 for record in batch:
-                    key = keys.message(str(record["id"]))
-                    self._create(keys=[key], args=[self._record_ttl_s, *_pairs(record)], client=pipe)
+                    message_id = str(record["id"])
+                    due_ms = now_ms() if record.get("status") == Status.QUEUED else ""
+                    self._create(
+                        keys=[keys.message(message_id), keys.DUE],
+                        args=[self._record_ttl_s, due_ms, message_id, *_pairs(record)],
+                        client=pipe,
+                    )
                 created += [bool(result) for result in pipe.execute()]
         return created
 
@@ -111,7 +116,7 @@ class MessageStore:
         """Claim the message for one attempt; refused when it is held, early, finished or missing."""
         with translate_errors("claim a message"):
             reply = self._claim(
-                keys=[keys.message(message_id), keys.INFLIGHT],
+                keys=[keys.message(message_id), keys.INFLIGHT, keys.DUE],
                 args=[token, now_ms(), now_iso(), message_id],
             )
         reason = _text(reply[0])
@@ -130,15 +135,18 @@ class MessageStore:
     ) -> str:
         """Record an attempt's outcome and release the claim; returns the status the record now has."""
         index_key = keys.msgid(msgid) if msgid else ""
+        due_ms = _due_ms(status, fields)
         args = [
             token,
             status.value,
             message_id,
             self._record_ttl_s,
+            due_ms,
             *_pairs({**fields, "updated_at": now_iso()}),
         ]
+        record_keys = [keys.message(message_id), keys.INFLIGHT, index_key, keys.DUE]
         with translate_errors("record an attempt"):
-            reply = self._settle(keys=[keys.message(message_id), keys.INFLIGHT, index_key], args=args)
+            reply = self._settle(keys=record_keys, args=args)
         return _text(reply)
 
     def defer(self, message_id: str, status: Status, fields: Mapping[str, object]) -> str:
@@ -160,6 +168,31 @@ class MessageStore:
                 )
             ]
         return ended
+
+    def overdue(self, *, older_than_s: float, limit: int) -> list[str]:
+        """Unclaimed, unfinished messages due for longer than ``older_than_s``: their task may have been lost.
+
+        Each id returned is marked due again from now (so it is returned once per period); ids that are
+        claimed, finished or gone leave the due set.
+        """
+        cutoff_ms = now_ms() - int(older_than_s * 1000)
+        with translate_errors("sweep overdue messages"):
+            candidates = [_text(m) for m in self._redis.zrangebyscore(keys.DUE, "-inf", cutoff_ms, 0, limit)]
+            pipe = self._redis.pipeline(transaction=False)
+            for message_id in candidates:
+                pipe.hmget(keys.message(message_id), "status", "claim")
+            states = pipe.execute()
+            orphans = [
+                m for m, (status, claim) in zip(candidates, states, strict=True) if _open(status, claim)
+            ]
+            settled = set(candidates) - set(orphans)
+            pipe = self._redis.pipeline(transaction=False)
+            if orphans:
+                pipe.zadd(keys.DUE, dict.fromkeys(orphans, now_ms()))
+            if settled:
+                pipe.zrem(keys.DUE, *settled)
+            pipe.execute()
+        return orphans
 
     def message_for_msgid(self, msgid: str) -> str | None:
         """Our message id for a provider msgid, if the send result has been recorded."""
@@ -190,6 +223,17 @@ def public_view(raw: Mapping[str, str]) -> dict[str, Any]:
     view["created_at"] = raw.get("created_at")
     view["updated_at"] = raw.get("updated_at")
     return view
+
+
+def _due_ms(status: Status, fields: Mapping[str, object]) -> int | str:
+    """When a retrying message is next due (now, if it waits for the pause); '' for any other status."""
+    if status is not Status.RETRYING:
+        return ""
+    return max(int(str(fields.get("next_attempt_ms") or 0)), now_ms())
+
+
+def _open(status: str | None, claim: str | None) -> bool:
+    return status in (Status.QUEUED, Status.RETRYING) and not claim
 
 
 def _int_or_none(value: str | None) -> int | None:

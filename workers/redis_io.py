@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import urlsplit
 
 import redis
 
 from supersms.errors import StoreUnavailable
 
 SOCKET_TIMEOUT_S = 5.0
+REDIS_BROKER_SCHEMES = frozenset({"redis", "rediss", "unix"})
 
 
 def connect(url: str, *, max_connections: int = 64) -> redis.Redis:
@@ -31,3 +33,8 @@ def translate_errors(doing: str) -> Iterator[None]:
         yield
     except redis.RedisError as error:
         raise StoreUnavailable(f"Redis failed to {doing}: {error}") from error
+
+
+def is_redis_url(url: str) -> bool:
+    """True for a broker URL that redis-py can open (the first of several, as kombu takes failover lists)."""
+    return urlsplit(url.split(";", 1)[0]).scheme in REDIS_BROKER_SCHEMES

@@ -49,3 +49,6 @@ class ReportWatcher:
             except redis.RedisError as error:
                 log.warning("report watch: %s", error)
                 self._stopped.wait(RETRY_AFTER_ERROR_S)
+            except Exception:  # the broker refused the trigger: keep watching, the sweep catches up
+                log.exception("report watch: could not trigger correlation")
+                self._stopped.wait(RETRY_AFTER_ERROR_S)

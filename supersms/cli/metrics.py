@@ -19,8 +19,8 @@ from prometheus_client.exposition import ThreadingWSGIServer
 from supersms.cli.main import CommandParser
 from supersms.cli.receiver import ensure_free
 from supersms.settings import Settings
-from supersms.workers.exposition import SupersmsCollector, is_redis_url
-from supersms.workers.redis_io import connect
+from supersms.workers.exposition import SupersmsCollector
+from supersms.workers.redis_io import connect, is_redis_url
 
 log = logging.getLogger(__name__)
 

@@ -202,3 +202,18 @@ def test_a_task_for_an_unknown_id_is_dropped_with_a_clear_line(sandbox, start, s
         what="the dropped task's log line",
     )
     assert "Traceback" not in worker.output()
+
+
+def test_a_message_whose_task_was_lost_is_sent_by_the_sweep(sandbox, start, store, redis_client):
+    from datetime import UTC, datetime
+
+    from supersms.tasks.producer import validate_one
+    from supersms.workers import keys
+    from supersms.workers.intake import queued_record
+
+    message_id, message = validate_one({"to": KOREAN, "message": "task lost"})
+    store.create_many([queued_record(message_id, message, default_ttl_s=3600, now=datetime.now(UTC))])
+    redis_client.zadd(keys.DUE, {message_id: 0})  # due long ago, and no task anywhere
+    start()
+    wait_for_status(store, [message_id], ["submitted"], timeout_s=30)
+    assert accepted_refs(sandbox) == {message_id: 1}

@@ -139,3 +139,21 @@ def test_an_unreachable_redis_is_reported_as_store_unavailable():
     store = MessageStore(redis_client=connect(f"redis://127.0.0.1:{free_port()}/0"), record_ttl_s=60)
     with pytest.raises(StoreUnavailable, match="Redis failed to read a record"):
         store.load("a1")
+
+
+def test_overdue_returns_unclaimed_open_messages_once_per_period_and_forgets_the_rest(store, redis_client):
+    store.create_many([record("lost"), record("claimed"), record("done", status="delivered")])
+    store.claim("claimed", "t1")
+    redis_client.zadd(keys.DUE, {"lost": 0, "claimed": 0, "done": 0, "gone": 0})
+    assert store.overdue(older_than_s=60, limit=100) == ["lost"]
+    assert store.overdue(older_than_s=60, limit=100) == [], "marked due again from now"
+    assert redis_client.zrange(keys.DUE, 0, -1) == ["lost"]
+
+
+def test_a_new_queued_message_is_due_and_a_claim_takes_it_out(store, redis_client):
+    store.create_many([record("a1"), record("r1", status="rejected")])
+    assert redis_client.zrange(keys.DUE, 0, -1) == ["a1"]
+    store.claim("a1", "t1")
+    assert redis_client.zcard(keys.DUE) == 0
+    store.settle("a1", "t1", Status.RETRYING, {"next_attempt_ms": str(int(time.time() * 1000) + 5000)})
+    assert redis_client.zrange(keys.DUE, 0, -1) == ["a1"]
