@@ -25,17 +25,6 @@ class DrillResult:
     """lost message id → the known fault that explains it (None: unexplained); see drills.diagnose."""
 
     @property
-    def lost_to_known_bugs_only(self) -> bool:
-        """Everything lost is explained by a known fault, nothing was doubled, and nothing else went wrong."""
-        return (
-            self.tally is not None
-            and self.tally.doubled == 0
-            and bool(self.causes)
-            and all(self.causes.values())
-            and all(problem.startswith("not settled") for problem in self.problems)
-        )
-
-    @property
     def ok(self) -> bool:
         if self.skipped is not None:
             return True
