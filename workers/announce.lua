@@ -1,6 +1,7 @@
 -- Publish a record's final status to the events stream, once per final status.
 -- KEYS[1] record hash, KEYS[2] events stream. ARGV[1] events stream max length (approximate).
--- Returns the status announced, or false when it was announced already or is not final.
+-- Returns whether the producer asked for a callback (1/0) when a status was announced, or false when it was
+-- announced already or is not final.
 local status = redis.call('HGET', KEYS[1], 'status')
 local final = status == 'delivered' or status == 'undelivered' or status == 'rejected' or status == 'failed'
 if not final or redis.call('HGET', KEYS[1], 'announced') == status then
@@ -17,4 +18,4 @@ for _, name in ipairs(fields) do
   end
 end
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', tonumber(ARGV[1]), '*', unpack(entry))
-return status
+return redis.call('HEXISTS', KEYS[1], 'on_final')

@@ -37,11 +37,11 @@ class Outcomes:
     def settled(self, message_id: str) -> None:
         """Announce the record's status if it is final and not announced yet; then call its signature."""
         with translate_errors("announce a final status"):
-            announced = self._announce(keys=[keys.message(message_id), keys.EVENTS], args=[EVENTS_MAXLEN])
-        if not announced:
-            return
-        record = self._store.load(message_id)
-        if record.get("on_final"):
+            wants_callback = self._announce(
+                keys=[keys.message(message_id), keys.EVENTS], args=[EVENTS_MAXLEN]
+            )
+        if wants_callback:
+            record = self._store.load(message_id)
             try:
                 self._run_callback(json.loads(record["on_final"]), public_view(record))
             except Exception:  # a producer's broken signature must not stop the outcome being recorded
