@@ -59,7 +59,8 @@ def test_every_unit_runs_as_a_user_that_is_not_root(name):
 @pytest.mark.parametrize("name", sorted(PARSED))
 def test_every_unit_reads_the_shared_environment_file_and_restarts_on_failure(name):
     assert service(name)["EnvironmentFile"] == [ENVIRONMENT_FILE]
-    assert service(name)["Restart"] == ["on-failure"]
+    expected = ["always"] if name.startswith("supersms-worker") else ["on-failure"]
+    assert service(name)["Restart"] == expected
     assert service(name)["KillSignal"] == ["SIGTERM"]
 
 

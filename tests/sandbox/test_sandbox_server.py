@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import shutil
+import socket
 import subprocess
 import time
 from urllib.parse import urlencode
@@ -197,7 +198,10 @@ def test_an_euc_kr_message_in_a_get_query_is_decoded(sandbox: Sandbox, session: 
 
 
 def test_a_body_without_a_usable_length_is_refused(sandbox: Sandbox) -> None:
-    connection = http.client.HTTPConnection("127.0.0.1", sandbox.port, timeout=5)
-    connection.request("POST", "/sms/xml", body=iter([urlencode(EXAMPLE).encode()]))  # chunked
-    assert connection.getresponse().status == 400
-    connection.close()
+    body = urlencode(EXAMPLE).encode()
+    head = b"POST /sms/xml HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    chunked = head + f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", sandbox.port), timeout=5) as connection:
+        connection.sendall(chunked)  # all of it at once: the refusal cannot race our writing
+        status_line = connection.recv(64).split(b"\r\n", 1)[0]
+    assert status_line == b"HTTP/1.1 400 Bad Request"
