@@ -1,14 +1,17 @@
 """3. Receiver: report GETs per second on gunicorn, against a bare WSGI app on the same gunicorn settings.
 
 Both servers run as ``supersms receiver`` does: gthread workers (``SUPERSMS_RECEIVER_WORKERS``, 8 threads
-each), keep-alive. The load tool keeps as many connections open as the server has threads, after a short
-warm-up; every request is a distinct valid report, so ours stores each one (Redis stream) before answering.
-Server CPU is the gunicorn master and workers' ``utime + stime`` over the measured run.
+each), keep-alive. The load tool keeps as many connections open as the servers have threads; every request
+is a distinct valid report, so ours stores each one (Redis stream) before answering. Both servers stay up
+and are loaded in turn, ours then bare, for three rounds after a short warm-up of each, so that load from
+elsewhere on the machine falls on both alike; each figure is the median of the rounds. Server CPU is the
+gunicorn master and workers' ``utime + stime`` over the measured rounds.
 """
 
 from __future__ import annotations
 
 import itertools
+import statistics
 from dataclasses import dataclass
 
 import requests
@@ -25,33 +28,55 @@ from supersms.workers import keys
 
 AT_LEAST_70 = Target("≥ 0.70", min_ratio=0.7)
 WARM_UP_S = 2.0
+ROUNDS = 3
 _runs = itertools.count(1)
 
 
-def run(lab: Lab) -> Result:
-    duration_s = 10.0 if lab.quick else 30.0
-    tool = choose_tool(lab.load_tool)
-    workers = Settings.from_env(lab.env()).receiver_workers
-    connections = workers * THREADS
-    print(f"  receiver: {tool}, {connections} connections, {duration_s:g} s each", flush=True)
-    lab.flush()
-    with Processes(lab) as procs:
-        ours_server = _start(procs, "receiver", python("supersms", "receiver", "--host", LOOPBACK))
-        ours = _measure(lab, ours_server, tool, connections, duration_s)
-        stored = int(lab.client.xlen(keys.REPORTS))
-        procs.stop([ours_server.proc])
-        bare_server = _start(procs, "bare-receiver", python("bench.bare_receiver"))
-        bare = _measure(lab, bare_server, tool, connections, duration_s)
-    lab.flush()
-    return _result(ours, bare, tool=tool, connections=connections, workers=workers, stored=stored)
-
-
+@dataclass(frozen=True)
 class Server:
     """A gunicorn subprocess and its port."""
 
-    def __init__(self, proc: Proc, port: int) -> None:
-        self.proc = proc
-        self.port = port
+    proc: Proc
+    port: int
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One measured round: the load tool's figures, CPU seconds per request of the server and of Redis, and
+    the fraction of all CPUs busy meanwhile (anyone's work, the load tool's included)."""
+
+    load: LoadResult
+    server_cpu_s: float
+    redis_cpu_s: float
+    machine_busy: float
+
+
+def run(lab: Lab) -> Result:
+    round_s = 4.0 if lab.quick else 10.0
+    tool = choose_tool(lab.load_tool)
+    workers = Settings.from_env(lab.env()).receiver_workers
+    connections = workers * THREADS
+    print(f"  receiver: {tool}, {connections} connections, {ROUNDS} rounds of {round_s:g} s", flush=True)
+    lab.flush()
+    with Processes(lab) as procs:
+        servers = {
+            "ours": _start(procs, "receiver", python("supersms", "receiver", "--host", LOOPBACK)),
+            "bare": _start(procs, "bare-receiver", python("bench.bare_receiver")),
+        }
+        for server in servers.values():
+            saturate(server.port, tool=tool, connections=connections, duration_s=WARM_UP_S, run_id=_run_id())
+        rounds: dict[str, list[Measured]] = {"ours": [], "bare": []}
+        for _ in range(ROUNDS):
+            for name, server in servers.items():
+                rounds[name].append(_measure(lab, server, tool, connections, round_s))
+        stored = int(lab.client.xlen(keys.REPORTS))
+    lab.flush()
+    return _result(rounds, tool=tool, connections=connections, workers=workers, stored=stored)
+
+
+def _run_id() -> str:
+    """Letters and digits that make this run's msgids unlike any other run's."""
+    return f"r{next(_runs)}"
 
 
 def _start(procs: Processes, role: str, argv: list[str]) -> Server:
@@ -68,24 +93,11 @@ def _start(procs: Processes, role: str, argv: list[str]) -> Server:
     return Server(proc, port)
 
 
-@dataclass(frozen=True)
-class Measured:
-    """A measured run: the load tool's figures, CPU seconds per request of the server and of Redis, and the
-    fraction of all CPUs busy meanwhile (anyone's work, the load tool's included)."""
-
-    load: LoadResult
-    server_cpu_s: float
-    redis_cpu_s: float
-    machine_busy: float
-
-
 def _measure(lab: Lab, server: Server, tool: str, connections: int, duration_s: float) -> Measured:
-    """A warm-up run, then the measured one."""
-    saturate(server.port, tool=tool, connections=connections, duration_s=WARM_UP_S, run_id=f"r{next(_runs)}")
     redis_process = lab.redis_process
     before = (server.proc.cpu_s(), redis_process.cpu_s(), *machine_jiffies())
     result = saturate(
-        server.port, tool=tool, connections=connections, duration_s=duration_s, run_id=f"r{next(_runs)}"
+        server.port, tool=tool, connections=connections, duration_s=duration_s, run_id=_run_id()
     )
     after = (server.proc.cpu_s(), redis_process.cpu_s(), *machine_jiffies())
     if not result.requests:
@@ -94,25 +106,37 @@ def _measure(lab: Lab, server: Server, tool: str, connections: int, duration_s: 
     return Measured(result, server_cpu / result.requests, redis_cpu / result.requests, busy / jiffies)
 
 
+def _median(runs: list[Measured], value: str) -> float:
+    return statistics.median(getattr(run.load, value) for run in runs)
+
+
+def _cpu_ms(runs: list[Measured]) -> float:
+    """Server CPU per request over all rounds, in ms."""
+    requests_done = sum(run.load.requests for run in runs)
+    return sum(run.server_cpu_s * run.load.requests for run in runs) / requests_done * 1000
+
+
 def _result(
-    ours: Measured, bare: Measured, *, tool: str, connections: int, workers: int, stored: int
+    rounds: dict[str, list[Measured]], *, tool: str, connections: int, workers: int, stored: int
 ) -> Result:
+    ours, bare = rounds["ours"], rounds["bare"]
     setup = f"gunicorn {workers} workers × {THREADS} threads"
     figures = [
         Figure(
             f"report GETs per second, {setup}",
-            ours.load.rate_per_s,
+            _median(ours, "rate_per_s"),
             "req/s",
-            bare.load.rate_per_s,
+            _median(bare, "rate_per_s"),
             AT_LEAST_70,
         ),
-        Figure("latency p50, same run", ours.load.p50_ms, "ms", bare.load.p50_ms),
-        Figure("latency p99, same run", ours.load.p99_ms, "ms", bare.load.p99_ms),
-        Figure("server CPU per report, same run", ours.server_cpu_s * 1000, "ms", bare.server_cpu_s * 1000),
+        Figure("latency p50, same run", _median(ours, "p50_ms"), "ms", _median(bare, "p50_ms")),
+        Figure("latency p99, same run", _median(ours, "p99_ms"), "ms", _median(bare, "p99_ms")),
+        Figure("server CPU per report, same run", _cpu_ms(ours), "ms", _cpu_ms(bare)),
     ]
     rows = [
         [
-            label,
+            name,
+            str(number + 1),
             str(run.load.requests),
             str(run.load.errors),
             f"{run.load.rate_per_s:,.0f}",
@@ -122,10 +146,12 @@ def _result(
             f"{run.redis_cpu_s * 1e6:.0f}",
             f"{run.machine_busy:.0%}",
         ]
-        for label, run in (("ours", ours), ("bare", bare))
+        for number in range(ROUNDS)
+        for name, run in (("ours", ours[number]), ("bare", bare[number]))
     ]
     headers = (
         "app",
+        "round",
         "answered",
         "errors",
         "req/s",
@@ -136,9 +162,9 @@ def _result(
         "busy",
     )
     details = [
-        f"Load tool {tool}, {connections} keep-alive connections (busy = all CPUs, the load tool included):\n"
-        + render(headers, rows),
-        f"Reports in the stream after ours (warm-up included): {stored:,}.",
+        f"Load tool {tool}, {connections} keep-alive connections, rounds in turn (figures above are the "
+        "medians; busy = all CPUs, the load tool included):\n" + render(headers, rows),
+        f"Reports in the stream after the runs (warm-up included): {stored:,}.",
         f"{load_average()} at the end.",
     ]
     return Result("3. Receiver (report GETs on gunicorn)", figures, details)
