@@ -31,7 +31,7 @@ def correlate() -> dict[str, int]:
         consumer=f"{socket.gethostname()}-{os.getpid()}",
         record_ttl_s=current.settings.record_ttl_s,
         horizon_s=current.settings.report_park_horizon_s,
-        on_final=current.outcomes.settled,
+        call_back=current.outcomes.call_back,
     )
     done = run_until_drained(correlator, current.redis)
     current.metrics.reports_handled(done.outcomes, done.lags_ms)

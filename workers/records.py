@@ -12,16 +12,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from pathlib import Path
 from typing import Any, cast
 
 import redis
 
 from supersms.errors import UnknownMessage
-from supersms.workers import keys
+from supersms.workers import keys, lua
 from supersms.workers.redis_io import translate_errors
 
-LUA_DIR = Path(__file__).parent
 CREATE_BATCH = 1000
 
 
@@ -62,10 +60,6 @@ def now_ms() -> int:
     return int(datetime.now(UTC).timestamp() * 1000)
 
 
-def _script(client: redis.Redis, name: str) -> Any:
-    return client.register_script((LUA_DIR / f"record_{name}.lua").read_text())
-
-
 def _pairs(fields: Mapping[str, object]) -> list[str]:
     flat: list[str] = []
     for name, value in fields.items():
@@ -81,11 +75,11 @@ class MessageStore:
     def __init__(self, *, redis_client: redis.Redis, record_ttl_s: int) -> None:
         self._redis = redis_client
         self._record_ttl_s = record_ttl_s
-        self._create = _script(redis_client, "create")
-        self._claim = _script(redis_client, "claim")
-        self._settle = _script(redis_client, "settle")
-        self._defer = _script(redis_client, "defer")
-        self._expire_claim = _script(redis_client, "expire_claim")
+        self._create = lua.register(redis_client, "record_create")
+        self._claim = lua.register(redis_client, "record_claim")
+        self._settle = lua.register(redis_client, "record_settle")
+        self._defer = lua.register(redis_client, "record_defer")
+        self._expire_claim = lua.register(redis_client, "record_expire_claim", announces=True)
 
     def create_many(self, records: Iterable[Mapping[str, object]]) -> list[bool]:
         """Create records (each with an ``id``) in pipelined batches; True where created, False where taken."""
@@ -156,7 +150,7 @@ class MessageStore:
             return _text(self._defer(keys=[keys.message(message_id)], args=args))
 
     def expire_stale_claims(self, *, older_than_s: float) -> list[str]:
-        """End claims older than ``older_than_s`` as ``outcome_unknown``; returns the message ids ended."""
+        """End claims older than ``older_than_s`` as ``outcome_unknown`` (and announce them); returns the ids ended."""
         cutoff_ms = now_ms() - int(older_than_s * 1000)
         with translate_errors("sweep stale claims"):
             stale = [_text(m) for m in self._redis.zrangebyscore(keys.INFLIGHT, "-inf", cutoff_ms)]
@@ -164,8 +158,9 @@ class MessageStore:
                 message_id
                 for message_id in stale
                 if self._expire_claim(
-                    keys=[keys.message(message_id), keys.INFLIGHT], args=[message_id, cutoff_ms, now_iso()]
-                )
+                    keys=[keys.message(message_id), keys.INFLIGHT, keys.EVENTS],
+                    args=[message_id, cutoff_ms, now_iso()],
+                )[0]
             ]
         return ended
 

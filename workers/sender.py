@@ -84,7 +84,12 @@ class Sender:
     def attempt(self, message_id: str) -> Next:
         """Try to send ``message_id`` once, if it is due, not paused and not held by someone else."""
         record = self._store.load(message_id)
-        if Status(record["status"]) not in (Status.QUEUED, Status.RETRYING):
+        status = Status(record["status"])
+        if status.is_final:
+            # A task redelivered after its worker died between recording and announcing finishes the latter.
+            self._outcomes.settled(message_id)
+            return DONE
+        if status is Status.SUBMITTED:
             return DONE
         now_s = time.time()
         if now_s * 1000 >= int(record["expires_ms"]):

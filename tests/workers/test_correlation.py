@@ -43,7 +43,7 @@ def correlator(client, outcomes, *, consumer="c1", horizon_s=3600.0, reclaim_idl
         record_ttl_s=3600,
         horizon_s=horizon_s,
         reclaim_idle_s=reclaim_idle_s,
-        on_final=outcomes.settled,
+        call_back=outcomes.call_back,
     )
 
 
@@ -183,3 +183,41 @@ def test_an_unknown_outcome_is_announced_again_when_its_report_settles_it(client
     report(client)
     correlator(client, outcomes).run(budget_s=1)
     assert [event["status"] for _, event in client.xrange(keys.EVENTS)] == ["failed", "delivered"]
+
+
+class Crash(BaseException):
+    """Stands for the process dying: not an Exception, so nothing on the way out handles it."""
+
+
+def test_a_report_redelivered_after_a_crash_announces_once_and_still_calls_back(
+    client, store, outcomes, calls
+):
+    message(store, on_final=json.dumps({"task": "producer.done", "args": [], "kwargs": {}}))
+    report(client)
+
+    def crash(message_id):
+        raise Crash(message_id)
+
+    doomed = Correlator(
+        redis_client=client, consumer="doomed", record_ttl_s=3600, horizon_s=3600.0, call_back=crash
+    )
+    with pytest.raises(Crash):
+        doomed.run(budget_s=1)
+    assert client.xpending(keys.REPORTS, keys.REPORTS_GROUP)["pending"] == 1, (
+        "the crash left the entry pending"
+    )
+    time.sleep(0.1)
+    done = correlator(client, outcomes, consumer="survivor").run(budget_s=1)
+    assert done.outcomes == {"duplicate": 1}
+    assert [event["status"] for _, event in client.xrange(keys.EVENTS)] == ["delivered"]
+    assert len(calls) == 1 and calls[0][1]["status"] == "delivered"
+    assert store.load("m1")["called_back"] == "delivered"
+
+
+def test_a_second_report_for_a_called_back_message_calls_nobody(client, store, outcomes, calls):
+    message(store, on_final=json.dumps({"task": "producer.done", "args": [], "kwargs": {}}))
+    report(client)
+    correlator(client, outcomes).run(budget_s=1)
+    report(client)
+    correlator(client, outcomes).run(budget_s=1)
+    assert len(calls) == 1
