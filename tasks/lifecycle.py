@@ -1,4 +1,5 @@
-"""Worker lifecycle hooks: start the sweeper and the report watcher when a worker is ready; stop them at shutdown."""
+"""Worker lifecycle hooks: start the sweeper and the report watcher when a worker is ready; stop them (and flush
+the metrics) at shutdown."""
 
 from __future__ import annotations
 
@@ -57,3 +58,4 @@ def _republish(message_ids: list[str]) -> None:
 def _stop_background_threads(**_: Any) -> None:
     while _running:
         _running.pop().stop()
+    current_runtime().metrics.flush()  # the counts of the last second

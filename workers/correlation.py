@@ -106,7 +106,7 @@ class Correlator:
         self._reclaim_idle_ms = int(reclaim_idle_s * 1000)
         self._batch = batch
         self._call_back = call_back
-        self._apply = lua.register(redis_client, "report_apply", announces=True)
+        self._apply = lua.register(redis_client, "report_apply", uses=("announce",))
 
     def ensure_group(self) -> None:
         """Create the consumer group (from the stream's start) unless it exists."""

@@ -1,11 +1,11 @@
 """Worker-side metrics: counters and histograms kept in Redis, shared by every worker process on every host.
 
-Each event is one non-transactional pipeline of ``HINCRBY``/``HINCRBYFLOAT``/``INCRBY`` on small keys
-(:mod:`supersms.workers.keys`, ``supersms:metrics:*``). Nothing is kept in the process, so ``supersms metrics``
-serves the sum over all workers from one place (:mod:`supersms.workers.exposition`), and a worker that dies
-loses no count.
+Events are added up in the process and written about once a second, as one non-transactional pipeline of
+``HINCRBY``/``HINCRBYFLOAT``/``INCRBY`` on small keys (:mod:`supersms.workers.keys`, ``supersms:metrics:*``),
+so a send costs no Redis round trip for its metrics. ``supersms metrics`` serves the sum over all workers
+from one place (:mod:`supersms.workers.exposition`); a worker that dies loses at most its last second of counts.
 
-Recording never fails a send: a Redis error is logged at DEBUG and the event is dropped.
+Recording never fails a send: a Redis error is logged at DEBUG and that second's counts are dropped.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ import json
 import logging
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+import threading
+import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import redis
@@ -64,81 +66,117 @@ def reply_field(err_code: str | None, outcome: str) -> str:
     return json.dumps([err_code if _ERR_CODE.fullmatch(err_code) else OTHER_ERR_CODE, outcome])
 
 
-class MetricsRecorder:
-    """Adds one process's events to the shared metrics; ``redis_client=None`` records nothing."""
+Increment = tuple[str, str | None]
+"""Where a count goes: (key, hash field), or (key, None) for a plain counter."""
 
-    def __init__(self, *, redis_client: redis.Redis | None) -> None:
+
+class MetricsRecorder:
+    """Adds one process's events to the shared metrics; ``redis_client=None`` records nothing.
+
+    Counts wait in the process until :meth:`flush`, which a daemon thread calls every ``flush_interval_s``
+    while there is something to write (and the worker calls at shutdown). Thread-safe.
+    """
+
+    def __init__(self, *, redis_client: redis.Redis | None, flush_interval_s: float = 1.0) -> None:
         self._redis = redis_client
+        self._flush_interval_s = flush_interval_s
+        self._lock = threading.Lock()
+        self._pending: dict[Increment, int | float] = {}
+        self._flusher: threading.Thread | None = None
 
     def transition(self, status: str, count: int = 1) -> None:
         """``count`` messages entered ``status``."""
-
-        def add(pipe: Pipeline) -> None:
-            pipe.hincrby(keys.METRICS_MESSAGES, str(status), count)
-
-        self._write(add)
+        self._add({(keys.METRICS_MESSAGES, str(status)): count})
 
     def provider_call(self, outcome: str, err_code: str | None, latency_s: float) -> None:
         """One call to the provider ended with ``outcome`` (and the reply's err_code) after ``latency_s``."""
-
-        def add(pipe: Pipeline) -> None:
-            pipe.hincrby(keys.METRICS_REPLIES, reply_field(err_code, str(outcome)), 1)
-            _observe(pipe, PROVIDER_LATENCY, [latency_s])
-
-        self._write(add)
+        self._add(
+            {
+                (keys.METRICS_REPLIES, reply_field(err_code, str(outcome))): 1,
+                **_observed(PROVIDER_LATENCY, [latency_s]),
+            }
+        )
 
     def rate_wait(self, waited_s: float, *, given_back: bool) -> None:
         """A send waited ``waited_s`` for the rate limiter, then went ahead or gave its slot back."""
-
-        def add(pipe: Pipeline) -> None:
-            _observe(pipe, RATE_WAIT, [waited_s])
-            if given_back:
-                pipe.incrby(keys.METRICS_RATE_GIVEN_BACK, 1)
-
-        self._write(add)
+        increments = _observed(RATE_WAIT, [waited_s])
+        if given_back:
+            increments[(keys.METRICS_RATE_GIVEN_BACK, None)] = 1
+        self._add(increments)
 
     def reports_handled(self, outcomes: Mapping[str, int], lags_ms: Iterable[float]) -> None:
         """A correlation pass: reports by outcome (parked ones are a gauge, not counted) and their lags."""
+        increments = _observed(REPORT_LAG, [max(0.0, lag_ms) / _MS_PER_S for lag_ms in lags_ms])
+        for outcome, count in outcomes.items():
+            if outcome == PARKED or not count:
+                continue
+            increments[(keys.METRICS_REPORTS, outcome)] = count
+            if outcome in FINAL_REPORT_STATUSES:
+                increments[(keys.METRICS_MESSAGES, outcome)] = count
+        self._add(increments)
 
-        def add(pipe: Pipeline) -> None:
-            for outcome, count in outcomes.items():
-                if outcome == PARKED or not count:
-                    continue
-                pipe.hincrby(keys.METRICS_REPORTS, outcome, count)
-                if outcome in FINAL_REPORT_STATUSES:
-                    pipe.hincrby(keys.METRICS_MESSAGES, outcome, count)
-            _observe(pipe, REPORT_LAG, [max(0.0, lag_ms) / _MS_PER_S for lag_ms in lags_ms])
-
-        self._write(add)
-
-    def _write(self, add: Callable[[Pipeline], None]) -> None:
-        if self._redis is None:
+    def flush(self) -> None:
+        """Write what has been counted since the last flush."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        if not pending or self._redis is None:
             return
         try:
             pipe = self._redis.pipeline(transaction=False)
-            add(pipe)
+            for (key, field), amount in pending.items():
+                _queue(pipe, key, field, amount)
             pipe.execute()
         except redis.RedisError as error:
             log.debug("metrics not recorded: %s", error)
         except Exception:  # a metric is never worth a failed send
             log.warning("metrics not recorded", exc_info=True)
 
+    def _add(self, increments: Mapping[Increment, int | float]) -> None:
+        if self._redis is None:
+            return
+        with self._lock:
+            for where, amount in increments.items():
+                self._pending[where] = self._pending.get(where, 0) + amount
+            if self._flusher is None or not self._flusher.is_alive():
+                self._flusher = threading.Thread(
+                    target=self._flush_soon, name="supersms-metrics", daemon=True
+                )
+                self._flusher.start()
+
+    def _flush_soon(self) -> None:
+        """Flush every interval until a whole interval passes with nothing counted."""
+        while True:
+            time.sleep(self._flush_interval_s)
+            with self._lock:
+                if not self._pending:
+                    self._flusher = None
+                    return
+            self.flush()
+
 
 DISABLED = MetricsRecorder(redis_client=None)
 
 
-def _observe(pipe: Pipeline, histogram: Histogram, values_s: list[float]) -> None:
-    """Queue the updates for ``values_s``: one increment per bucket touched, then the sum.
+def _observed(histogram: Histogram, values_s: list[float]) -> dict[Increment, int | float]:
+    """The increments for ``values_s``: one per bucket touched, then the sum.
 
     The count is not stored: it is the total over the buckets, so a scrape between two commands of one
-    event cannot see a count that disagrees with the buckets.
+    flush cannot see a count that disagrees with the buckets.
     """
     if not values_s:
-        return
-    buckets: dict[str, int] = {}
+        return {}
+    increments: dict[Increment, int | float] = {}
     for value_s in values_s:
-        field = histogram.bucket_field(value_s)
-        buckets[field] = buckets.get(field, 0) + 1
-    for field, count in buckets.items():
-        pipe.hincrby(histogram.key, field, count)
-    pipe.hincrbyfloat(histogram.key, "sum", sum(values_s))
+        where = (histogram.key, histogram.bucket_field(value_s))
+        increments[where] = int(increments.get(where, 0)) + 1
+    increments[(histogram.key, "sum")] = float(sum(values_s))
+    return increments
+
+
+def _queue(pipe: Pipeline, key: str, field: str | None, amount: int | float) -> None:
+    if field is None:
+        pipe.incrby(key, int(amount))
+    elif isinstance(amount, float):
+        pipe.hincrbyfloat(key, field, amount)
+    else:
+        pipe.hincrby(key, field, amount)

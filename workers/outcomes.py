@@ -36,7 +36,7 @@ class Outcomes:
         self._redis = redis_client
         self._store = store
         self._run_callback = run_callback
-        self._announce = lua.register(redis_client, "record_announce", announces=True)
+        self._announce = lua.register(redis_client, "record_announce", uses=("announce",))
 
     def settled(self, message_id: str) -> None:
         """Announce the record's status if it is final and not announced yet; then call its signature if due."""

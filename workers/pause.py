@@ -59,7 +59,7 @@ class AccountPause:
             opened, remaining_ms, held = self._open(keys=[self._key], args=[value, cooldown_ms])
         except RedisError as e:
             raise StoreUnavailable(f"account pause: Redis failed: {e}") from e
-        state = _state(held, int(remaining_ms))
+        state = pause_state(held, int(remaining_ms))
         if opened:
             logger.error(
                 "account-wide pause opened by provider code %s (%s): nothing is sent for %.1f s, until %s; "
@@ -84,7 +84,7 @@ class AccountPause:
             raise StoreUnavailable(f"account pause: Redis failed: {e}") from e
         if held is None or remaining_ms == -2:  # -2 (key gone) cannot follow a value in one MULTI; kept safe
             return None
-        return _state(held, int(remaining_ms))
+        return pause_state(held, int(remaining_ms))
 
     def lift(self) -> bool:
         """End the pause early (an operator's decision); returns whether one held."""
@@ -97,7 +97,7 @@ class AccountPause:
         return lifted
 
 
-def _state(held: bytes | str, remaining_ms: int) -> PauseState:
+def pause_state(held: bytes | str, remaining_ms: int) -> PauseState:
     """The :class:`PauseState` of a stored value with ``remaining_ms`` to go (-1: no end)."""
     code, reason = _parse(held.decode() if isinstance(held, bytes) else held)
     if remaining_ms == _NO_END_MS:

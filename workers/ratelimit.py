@@ -1,8 +1,11 @@
 """The global send rate: one limit for every worker process on every host, kept in Redis.
 
-The limiter is GCRA (the generic cell rate algorithm) in one Lua script (``ratelimit.lua``), so deciding
-and recording a send is one atomic step, and the clock is Redis's own (``TIME``): hosts whose clocks disagree
-still share one rate. The state is one key holding a timestamp; it expires by itself when sending goes idle.
+The limiter is GCRA (the generic cell rate algorithm) in Lua (``gcra.lua``), so deciding and recording a send
+is one atomic step, and the clock is Redis's own (``TIME``): hosts whose clocks disagree still share one rate.
+A send that must wait a little books its slot ahead and sleeps until it, so many waiting workers ask once
+each instead of all asking again whenever a slot opens. The state is one key holding a timestamp; it expires
+by itself when sending goes idle. The sender takes its slot inside the claim of an attempt
+(``record_begin.lua``), with the arguments :meth:`RateLimiter.script_args` gives.
 """
 
 from __future__ import annotations
@@ -10,15 +13,13 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from redis import Redis
 from redis.exceptions import RedisError
 
 from supersms.errors import StoreUnavailable
-from supersms.workers import keys
+from supersms.workers import keys, lua
 
-_SCRIPT = (Path(__file__).parent / "ratelimit.lua").read_text(encoding="utf-8")
 _US_PER_S = 1_000_000
 
 
@@ -26,7 +27,8 @@ _US_PER_S = 1_000_000
 class Decision:
     """The limiter's answer: ``allowed`` to send now, or else ``wait_s`` until the next slot opens.
 
-    ``wait_s`` is 0 when allowed. A slot that opens may still go to another worker that asks first.
+    When allowed, ``wait_s`` is how long to wait for the booked slot (0: now); when not, how long until the
+    next slot opens (it may still go to another worker that asks first).
     """
 
     allowed: bool
@@ -54,28 +56,32 @@ class RateLimiter:
         self.burst = burst
         self._key = key
         self._interval_us = math.ceil(_US_PER_S / rate_per_s) if rate_per_s else 0
-        self._script = redis.register_script(_SCRIPT)  # computes the SHA only; nothing connects here
+        self._script = lua.register(redis, "ratelimit", uses=("gcra",))
+
+    def script_args(self, *, max_wait_s: float) -> list[int]:
+        """What ``reserve_slot`` takes after the key: interval, tolerance and longest wait, in microseconds."""
+        return [self._interval_us, self.burst * self._interval_us, int(max_wait_s * _US_PER_S)]
 
     def try_acquire(self) -> Decision:
         """Take a send slot if one is free now (one atomic script call); never waits."""
-        if not self._interval_us:
-            return ALLOWED
-        args = [self._interval_us, self.burst * self._interval_us]
-        try:
-            allowed, wait_us = self._script(keys=[self._key], args=args)
-        except RedisError as e:
-            raise StoreUnavailable(f"rate limiter: Redis failed: {e}") from e
-        return ALLOWED if allowed else Decision(allowed=False, wait_s=int(wait_us) / _US_PER_S)
+        return self._reserve(max_wait_s=0.0)
 
     def acquire(self, *, max_wait_s: float) -> Decision:
-        """Take a send slot, sleeping for it only while the total wait stays within ``max_wait_s``.
+        """Take a send slot, sleeping for the one booked when it opens within ``max_wait_s``.
 
-        Returns the denied :class:`Decision` as soon as the next slot lies beyond that budget, so the caller
-        can give its place back (re-queue with a countdown of ``wait_s``) instead of holding a worker asleep.
+        Returns the denied :class:`Decision` when the next slot lies beyond that, so the caller can give its
+        place back (re-queue with a countdown of ``wait_s``) instead of holding a worker asleep.
         """
-        deadline = time.monotonic() + max_wait_s
-        while True:
-            decision = self.try_acquire()
-            if decision.allowed or decision.wait_s > deadline - time.monotonic():
-                return decision
+        decision = self._reserve(max_wait_s=max_wait_s)
+        if decision.allowed and decision.wait_s:
             time.sleep(decision.wait_s)
+        return decision
+
+    def _reserve(self, *, max_wait_s: float) -> Decision:
+        if not self._interval_us:
+            return ALLOWED
+        try:
+            booked, wait_us = self._script(keys=[self._key], args=self.script_args(max_wait_s=max_wait_s))
+        except RedisError as e:
+            raise StoreUnavailable(f"rate limiter: Redis failed: {e}") from e
+        return Decision(allowed=bool(booked), wait_s=int(wait_us) / _US_PER_S)

@@ -18,6 +18,7 @@ import redis
 
 from supersms.errors import UnknownMessage
 from supersms.workers import keys, lua
+from supersms.workers.pause import PauseState, pause_state
 from supersms.workers.redis_io import translate_errors
 
 CREATE_BATCH = 1000
@@ -43,12 +44,34 @@ FINAL_STATUSES = frozenset({Status.DELIVERED, Status.UNDELIVERED, Status.REJECTE
 
 
 @dataclass(frozen=True)
-class Claim:
-    """The answer to a claim: ``granted`` with the attempt number, or the reason it was refused."""
+class Begun:
+    """What beginning an attempt found (``record_begin.lua``): the ``step`` to take, and what it needs.
 
-    granted: bool
-    reason: str
+    Steps: ``claimed`` (call the provider: ``attempts``, ``payload``, ``expires_ms``, ``budget_used``),
+    ``wait`` (a rate slot is booked ``wait_s`` ahead), ``limited`` (the next slot is ``wait_s`` away),
+    ``early`` (due at ``due_ms``), ``paused`` (``pause`` holds; ``status``, ``expires_ms``), ``final`` and
+    ``expired`` (``callback_due``), ``missing``, ``submitted``, ``held``.
+    """
+
+    step: str
     attempts: int = 0
+    payload: str = ""
+    expires_ms: int = 0
+    budget_used: int = 0
+    wait_s: float = 0.0
+    due_ms: int = 0
+    pause: PauseState | None = None
+    status: str = ""
+    callback_due: bool = False
+
+
+@dataclass(frozen=True)
+class Settled:
+    """The record after an attempt was recorded: its ``status`` ('lost' when the claim had been swept), and
+    whether the producer's callback is due for it."""
+
+    status: str
+    callback_due: bool = False
 
 
 def now_iso() -> str:
@@ -76,10 +99,10 @@ class MessageStore:
         self._redis = redis_client
         self._record_ttl_s = record_ttl_s
         self._create = lua.register(redis_client, "record_create")
-        self._claim = lua.register(redis_client, "record_claim")
-        self._settle = lua.register(redis_client, "record_settle")
+        self._begin = lua.register(redis_client, "record_begin", uses=("gcra", "announce"))
+        self._settle = lua.register(redis_client, "record_settle", uses=("announce",))
         self._defer = lua.register(redis_client, "record_defer")
-        self._expire_claim = lua.register(redis_client, "record_expire_claim", announces=True)
+        self._expire_claim = lua.register(redis_client, "record_expire_claim", uses=("announce",))
 
     def create_many(self, records: Iterable[Mapping[str, object]]) -> list[bool]:
         """Create records (each with an ``id``) in pipelined batches; True where created, False where taken."""
@@ -106,17 +129,17 @@ class MessageStore:
             raise UnknownMessage(message_id)
         return raw
 
-    def claim(self, message_id: str, token: str) -> Claim:
-        """Claim the message for one attempt; refused when it is held, early, finished or missing."""
-        with translate_errors("claim a message"):
-            reply = self._claim(
-                keys=[keys.message(message_id), keys.INFLIGHT, keys.DUE],
-                args=[token, now_ms(), now_iso(), message_id],
-            )
-        reason = _text(reply[0])
-        if reason == "claimed":
-            return Claim(granted=True, reason=reason, attempts=int(reply[1]))
-        return Claim(granted=False, reason=reason)
+    def begin(self, message_id: str, token: str, *, rate_args: list[int], slot_booked: bool = False) -> Begun:
+        """Check, rate-limit and claim the message for one attempt, in one script (see :class:`Begun`).
+
+        ``rate_args`` are the limiter's (:meth:`RateLimiter.script_args`); ``slot_booked`` when the caller
+        has waited for a slot an earlier call booked.
+        """
+        record_keys = [keys.message(message_id), keys.INFLIGHT, keys.DUE, keys.PAUSE, keys.RATE, keys.EVENTS]
+        args = [token, now_ms(), now_iso(), message_id, *rate_args, "1" if slot_booked else "0"]
+        with translate_errors("begin an attempt"):
+            reply = self._begin(keys=record_keys, args=args)
+        return _begun([_text(part) for part in reply])
 
     def settle(
         self,
@@ -126,8 +149,8 @@ class MessageStore:
         fields: Mapping[str, object],
         *,
         msgid: str | None = None,
-    ) -> str:
-        """Record an attempt's outcome and release the claim; returns the status the record now has."""
+    ) -> Settled:
+        """Record an attempt's outcome and release the claim (announcing a final status)."""
         index_key = keys.msgid(msgid) if msgid else ""
         due_ms = _due_ms(status, fields)
         args = [
@@ -138,10 +161,10 @@ class MessageStore:
             due_ms,
             *_pairs({**fields, "updated_at": now_iso()}),
         ]
-        record_keys = [keys.message(message_id), keys.INFLIGHT, index_key, keys.DUE]
+        record_keys = [keys.message(message_id), keys.INFLIGHT, index_key, keys.DUE, keys.EVENTS]
         with translate_errors("record an attempt"):
-            reply = self._settle(keys=record_keys, args=args)
-        return _text(reply)
+            status, callback_due = self._settle(keys=record_keys, args=args)
+        return Settled(_text(status), bool(callback_due))
 
     def defer(self, message_id: str, status: Status, fields: Mapping[str, object]) -> str:
         """Change an unclaimed, unfinished record without an attempt; returns the status it now has."""
@@ -218,6 +241,26 @@ def public_view(raw: Mapping[str, str]) -> dict[str, Any]:
     view["created_at"] = raw.get("created_at")
     view["updated_at"] = raw.get("updated_at")
     return view
+
+
+def _begun(reply: list[str]) -> Begun:
+    """The :class:`Begun` of a ``record_begin.lua`` reply (all parts as text)."""
+    step, rest = reply[0], reply[1:]
+    if step == "claimed":
+        attempts, payload, expires_ms, budget_used = rest
+        return Begun(step, int(attempts), payload, int(expires_ms), int(budget_used))
+    if step in ("wait", "limited"):
+        return Begun(step, wait_s=int(rest[0]) / 1_000_000)
+    if step == "early":
+        return Begun(step, due_ms=int(rest[0]))
+    if step == "paused":
+        remaining_ms, value, expires_ms, status = rest
+        return Begun(
+            step, pause=pause_state(value, int(remaining_ms)), expires_ms=int(expires_ms), status=status
+        )
+    if step in ("final", "expired"):
+        return Begun(step, callback_due=rest[0] == "1")
+    return Begun(step)
 
 
 def _due_ms(status: Status, fields: Mapping[str, object]) -> int | str:

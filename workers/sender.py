@@ -1,8 +1,10 @@
-"""One send attempt for one message: load, wait for the pause and the rate, claim, call, record.
+"""One send attempt for one message: begin (check, rate-limit, claim), call the provider, record.
 
-The order matters for invariant 1 (no silent double send): the claim is taken atomically right before the
-provider call, after the rate limiter, so a slot given back needs no undoing; a duplicate delivery of the same
-task finds the claim held or the record finished and does nothing. The decision about what follows an
+Two Redis round trips per attempt. Beginning is one script (``record_begin.lua``): it checks the record, the
+ttl, the account pause and the global rate, and takes the claim, in that order and atomically, so the claim is
+the last thing before the provider call and a rate slot given back needs no undoing (invariant 1, no silent
+double send): a duplicate delivery of the same task finds the claim held or the record finished and does
+nothing. Recording is the other script (``record_settle.lua``), which also announces a final status. The decision about what follows an
 attempt is :func:`supersms.workers.policy.decide`; this module only does the I/O around it.
 """
 
@@ -15,18 +17,18 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from supersms.errors import OutcomeUnknown, ProviderBusy, ProviderUnreachable
+from supersms.errors import OutcomeUnknown, ProviderBusy, ProviderUnreachable, UnknownMessage
 from supersms.protocol.codes import classify_submit
 from supersms.protocol.message import Message, validate_message
 from supersms.protocol.replies import SubmitReply
 from supersms.protocol.request import form_fields
 from supersms.workers.metrics import DISABLED, MetricsRecorder
 from supersms.workers.outcomes import Outcomes
-from supersms.workers.pause import AccountPause
+from supersms.workers.pause import AccountPause, PauseState
 from supersms.workers.policy import OUTCOME_OF_REPLY, Outcome, RetryPolicy, Verdict, decide
 from supersms.workers.provider import ProviderClient
 from supersms.workers.ratelimit import RateLimiter
-from supersms.workers.records import FINAL_STATUSES, MessageStore, Status, now_iso
+from supersms.workers.records import Begun, MessageStore, Status, now_iso
 
 log = logging.getLogger(__name__)
 
@@ -83,37 +85,38 @@ class Sender:
 
     def attempt(self, message_id: str) -> Next:
         """Try to send ``message_id`` once, if it is due, not paused and not held by someone else."""
-        record = self._store.load(message_id)
-        status = Status(record["status"])
-        if status.is_final:
-            # A task redelivered after its worker died between recording and announcing finishes the latter.
-            self._outcomes.settled(message_id)
-            return DONE
-        if status is Status.SUBMITTED:
-            return DONE
-        now_s = time.time()
-        if now_s * 1000 >= int(record["expires_ms"]):
-            return self._expire(message_id)
-        due_in_s = int(record.get("next_attempt_ms", "0")) / 1000 - now_s
-        if due_in_s > 0:
-            return self._later(due_in_s)
-        paused = self._pause.current()
-        if paused is not None:
-            return self._wait_for_pause(message_id, record, paused.remaining_s, paused.code)
-        waited_from_s = time.monotonic()
-        rate = self._limiter.acquire(max_wait_s=self._rate_wait_max_s)
-        self._metrics.rate_wait(time.monotonic() - waited_from_s, given_back=not rate.allowed)
-        if not rate.allowed:
-            return self._later(rate.wait_s)
-        return self._claimed_attempt(message_id, record)
-
-    def _claimed_attempt(self, message_id: str, record: dict[str, str]) -> Next:
         token = secrets.token_hex(8)
-        claim = self._store.claim(message_id, token)
-        if not claim.granted:
-            log.debug("message %s not claimed: %s", message_id, claim.reason)
-            return DONE
-        message = validate_message(json.loads(record["payload"]))
+        begun = self._begin(message_id, token)
+        if begun.step == "claimed":
+            return self._claimed_attempt(message_id, token, begun)
+        if begun.step == "limited":
+            return self._later(begun.wait_s)
+        if begun.step == "early":
+            return self._later(begun.due_ms / 1000 - time.time())
+        if begun.step == "paused" and begun.pause is not None:
+            return self._wait_for_pause(message_id, begun, begun.pause)
+        if begun.step == "expired":
+            self._metrics.transition(Status.FAILED)
+        if begun.step == "missing":
+            raise UnknownMessage(message_id)
+        if begun.callback_due:  # finished by this step, or by a worker that died before its callback
+            self._outcomes.call_back(message_id)
+        return DONE
+
+    def _begin(self, message_id: str, token: str) -> Begun:
+        """Begin the attempt; when a rate slot was booked a little ahead, wait for it and begin again."""
+        rate_args = self._limiter.script_args(max_wait_s=self._rate_wait_max_s)
+        started_s = time.monotonic()
+        begun = self._store.begin(message_id, token, rate_args=rate_args)
+        if begun.step == "wait":
+            time.sleep(begun.wait_s)
+            begun = self._store.begin(message_id, token, rate_args=rate_args, slot_booked=True)
+        if begun.step in ("claimed", "limited"):
+            self._metrics.rate_wait(time.monotonic() - started_s, given_back=begun.step == "limited")
+        return begun
+
+    def _claimed_attempt(self, message_id: str, token: str, begun: Begun) -> Next:
+        message = validate_message(json.loads(begun.payload))
         called_at_s = time.monotonic()
         attempted = self._call_provider(message)
         self._metrics.provider_call(
@@ -121,14 +124,14 @@ class Sender:
             attempted.reply.first.err_code if attempted.reply else None,
             time.monotonic() - called_at_s,
         )
-        budget_used = int(record.get("budget_used", "0")) + (attempted.outcome is not Outcome.SYSTEMIC)
+        budget_used = begun.budget_used + (attempted.outcome is not Outcome.SYSTEMIC)
         pause_ends_at_s = self._open_pause(attempted) if attempted.outcome is Outcome.SYSTEMIC else None
         verdict = decide(
             attempted.outcome,
-            attempts=claim.attempts,
+            attempts=begun.attempts,
             budget_used=budget_used,
             now_s=time.time(),
-            expires_at_s=int(record["expires_ms"]) / 1000,
+            expires_at_s=begun.expires_ms / 1000,
             pause_ends_at_s=pause_ends_at_s,
             policy=self._policy,
             rng=self._rng,
@@ -170,21 +173,24 @@ class Sender:
             "submitted_at": now_iso() if verdict.status is Status.SUBMITTED else None,
             "next_attempt_ms": _next_attempt_ms(verdict, attempted),
         }
-        status = self._store.settle(
+        settled = self._store.settle(
             message_id, token, verdict.status, fields, msgid=first.msgid if first and first.msgid else None
         )
-        log.info("message %s attempt ended %s → %s", message_id, attempted.outcome.value, status)
-        if status == verdict.status:
-            self._metrics.transition(status)
-        if status in FINAL_STATUSES:
-            self._outcomes.settled(message_id)
+        level = logging.DEBUG if settled.status == Status.SUBMITTED else logging.INFO
+        log.log(
+            level, "message %s attempt ended %s → %s", message_id, attempted.outcome.value, settled.status
+        )
+        if settled.status == verdict.status:
+            self._metrics.transition(settled.status)
+        if settled.callback_due:
+            self._outcomes.call_back(message_id)
 
-    def _wait_for_pause(self, message_id: str, record: dict[str, str], remaining_s: float, code: str) -> Next:
-        if time.time() + remaining_s >= int(record["expires_ms"]) / 1000:
+    def _wait_for_pause(self, message_id: str, begun: Begun, pause: PauseState) -> Next:
+        if time.time() + pause.remaining_s >= begun.expires_ms / 1000:
             return self._expire(message_id)
-        if self._store.defer(message_id, Status.RETRYING, {"reason": f"paused:{code}"}) != record["status"]:
+        if self._store.defer(message_id, Status.RETRYING, {"reason": f"paused:{pause.code}"}) != begun.status:
             self._metrics.transition(Status.RETRYING)
-        return self._later(remaining_s)
+        return self._later(pause.remaining_s)
 
     def _expire(self, message_id: str) -> Next:
         if self._store.defer(message_id, Status.FAILED, {"reason": "ttl_expired"}) == Status.FAILED:

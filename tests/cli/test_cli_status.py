@@ -34,8 +34,7 @@ def record(store, message_id, to):
 
 
 def submitted(store, message_id, msgid):
-    claim = store.claim(message_id, "token1")
-    assert claim.granted
+    assert store.begin(message_id, "token1", rate_args=[0, 0, 0]).step == "claimed"
     fields = {"err_code": "R000", "msgid": msgid, "msg_type": "1"}
     store.settle(message_id, "token1", Status.SUBMITTED, fields, msgid=msgid)
 

@@ -141,20 +141,38 @@ def test_recording_with_redis_down_does_not_raise_and_logs_at_debug(caplog):
         recorder.provider_call("accepted", "R000", 0.2)
         recorder.rate_wait(0.1, given_back=True)
         recorder.reports_handled({"delivered": 1}, [120.0])
+        recorder.flush()
     dropped = [r for r in caplog.records if r.name == "supersms.workers.metrics"]
-    assert len(dropped) == 4
+    assert len(dropped) == 1, "one flush, one line"
     assert all(r.levelno == logging.DEBUG and "not recorded" in r.getMessage() for r in dropped)
 
 
 def test_a_disabled_recorder_records_nothing(redis_client):
-    MetricsRecorder(redis_client=None).transition("submitted")
+    recorder = MetricsRecorder(redis_client=None)
+    recorder.transition("submitted")
+    recorder.flush()
     assert not redis_client.keys("supersms:metrics:*")
+
+
+def test_counts_reach_redis_by_themselves_within_the_flush_interval(redis_url, redis_client):
+    recorder = MetricsRecorder(redis_client=connect(redis_url), flush_interval_s=0.05)
+    recorder.transition("submitted", 2)
+    recorder.transition("submitted")
+    assert redis_client.hget(keys.METRICS_MESSAGES, "submitted") is None, "nothing is written per event"
+    wait_until(
+        lambda: redis_client.hget(keys.METRICS_MESSAGES, "submitted") == "3", timeout_s=5, what="a flush"
+    )
+    recorder.transition("queued")
+    wait_until(
+        lambda: redis_client.hget(keys.METRICS_MESSAGES, "queued") == "1", timeout_s=5, what="a 2nd flush"
+    )
 
 
 def test_histograms_store_one_field_per_bucket_and_the_sum(recorder, redis_client):
     recorder.provider_call("accepted", "R000", 0.05)
     recorder.provider_call("accepted", "R000", 0.07)
     recorder.provider_call("busy", "R001", 45.0)
+    recorder.flush()
     stored = redis_client.hgetall(keys.METRICS_PROVIDER_LATENCY)
     assert {name: int(value) for name, value in stored.items() if name != "sum"} == {
         bucket_field(0.05): 1,
@@ -179,6 +197,7 @@ def test_every_status_is_shown_from_zero_and_counts_its_transitions(scraper, rec
     recorder.transition("queued", 3)
     recorder.transition("submitted")
     recorder.transition("submitted")
+    recorder.flush()
     samples = scraper.scrape()
     assert sample(samples, "supersms_messages_total", status="queued") == 3
     assert sample(samples, "supersms_messages_total", status="submitted") == 2
@@ -192,6 +211,7 @@ def test_provider_replies_are_counted_by_err_code_and_outcome_with_their_latency
     recorder.provider_call("accepted", "R000", 0.3)
     recorder.provider_call("busy", "R001", 0.05)
     recorder.provider_call("unreachable", None, 3.0)
+    recorder.flush()
     samples = scraper.scrape()
     replies = "supersms_provider_replies_total"
     assert sample(samples, replies, err_code="R000", outcome="accepted") == 2
@@ -211,6 +231,7 @@ def test_rate_limiter_waits_and_slots_given_back_are_shown(scraper, recorder):
     recorder.rate_wait(0.002, given_back=False)
     recorder.rate_wait(0.3, given_back=False)
     recorder.rate_wait(1.0, given_back=True)
+    recorder.flush()
     samples = scraper.scrape()
     assert sample(samples, "supersms_rate_wait_seconds_bucket", le="0.005") == 1
     assert sample(samples, "supersms_rate_wait_seconds_bucket", le="0.5") == 2
@@ -220,6 +241,7 @@ def test_rate_limiter_waits_and_slots_given_back_are_shown(scraper, recorder):
 
 def test_reports_count_by_outcome_and_final_ones_as_transitions_with_their_lag(scraper, recorder):
     recorder.reports_handled({"delivered": 2, "undelivered": 1, "duplicate": 1, "missing": 5}, [400, 90_000])
+    recorder.flush()
     samples = scraper.scrape()
     assert sample(samples, "supersms_reports_total", outcome="delivered") == 2
     assert sample(samples, "supersms_reports_total", outcome="duplicate") == 1
@@ -323,6 +345,7 @@ def queue_message(runtime, message_id: str) -> None:
 def test_a_worker_attempt_records_its_wait_reply_latency_and_status(worker_runtime, scraper):
     queue_message(worker_runtime, "m1")
     assert worker_runtime.sender.attempt("m1").done
+    worker_runtime.metrics.flush()
     samples = scraper.scrape()
     assert sample(samples, "supersms_messages_total", status="submitted") == 1
     assert sample(samples, "supersms_provider_replies_total", err_code="R000", outcome="accepted") == 1
@@ -335,6 +358,7 @@ def test_a_refused_attempt_records_the_code_and_the_rejection(worker_runtime, sa
     sandbox.set_faults(code_for_to={KOREAN: "R003"})
     queue_message(worker_runtime, "m1")
     worker_runtime.sender.attempt("m1")
+    worker_runtime.metrics.flush()
     samples = scraper.scrape()
     assert sample(samples, "supersms_messages_total", status="rejected") == 1
     assert sample(samples, "supersms_messages_total", status="submitted") == 0
@@ -359,6 +383,7 @@ def test_a_correlation_run_records_reports_and_their_lag(
     monkeypatch.setattr(correlate_module, "current_runtime", lambda: worker_runtime)
     assert correlate_module.correlate.run() == {"delivered": 1}
     settings.cache_clear()
+    worker_runtime.metrics.flush()
     samples = scraper.scrape()
     assert sample(samples, "supersms_reports_total", outcome="delivered") == 1
     assert sample(samples, "supersms_messages_total", status="delivered") == 1
@@ -423,6 +448,7 @@ DASHBOARD = Path(__file__).resolve().parents[2] / "deploy" / "grafana-dashboard.
 
 def test_the_grafana_dashboard_asks_only_for_metrics_that_are_served(scraper, recorder):
     recorder.provider_call("accepted", "R000", 0.1)
+    recorder.flush()
     served = {name for name, _ in scraper.scrape()}
     panels = json.loads(DASHBOARD.read_text())["panels"]
     exprs = [target["expr"] for panel in panels for target in panel.get("targets", [])]

@@ -14,6 +14,13 @@ def store(redis_url):
     return MessageStore(redis_client=connect(redis_url), record_ttl_s=3600)
 
 
+NO_RATE_LIMIT = [0, 0, 0]
+
+
+def claim(store, message_id, token):
+    return store.begin(message_id, token, rate_args=NO_RATE_LIMIT)
+
+
 def record(message_id, **extra):
     return {
         "id": message_id,
@@ -21,6 +28,7 @@ def record(message_id, **extra):
         "to_country": "82",
         "to": "1093446280",
         "attempts": "0",
+        "expires_ms": str(int((time.time() + 3600) * 1000)),
         **extra,
     }
 
@@ -43,43 +51,45 @@ def test_create_many_pipelines_large_batches(store):
 
 def test_only_one_of_two_claims_is_granted(store):
     store.create_many([record("a1")])
-    first, second = store.claim("a1", "t1"), store.claim("a1", "t2")
-    assert first.granted and first.attempts == 1
-    assert not second.granted and second.reason == "held"
+    first, second = claim(store, "a1", "t1"), claim(store, "a1", "t2")
+    assert first.step == "claimed" and first.attempts == 1
+    assert second.step == "held"
 
 
 def test_a_finished_message_cannot_be_claimed_again(store):
     store.create_many([record("a1")])
-    store.claim("a1", "t1")
+    claim(store, "a1", "t1")
     store.settle("a1", "t1", Status.SUBMITTED, {"msgid": "00000001"}, msgid="00000001")
-    claim = store.claim("a1", "t2")
-    assert (claim.granted, claim.reason) == (False, "submitted")
+    assert claim(store, "a1", "t2").step == "submitted"
 
 
 def test_a_message_not_yet_due_is_not_claimed(store):
     store.create_many([record("a1", next_attempt_ms=str(int((time.time() + 60) * 1000)))])
-    assert store.claim("a1", "t1").reason == "early"
+    assert claim(store, "a1", "t1").step == "early"
 
 
 def test_settle_indexes_the_msgid(store):
     store.create_many([record("a1")])
-    store.claim("a1", "t1")
-    assert store.settle("a1", "t1", Status.SUBMITTED, {"msgid": "00000001"}, msgid="00000001") == "submitted"
+    claim(store, "a1", "t1")
+    assert (
+        store.settle("a1", "t1", Status.SUBMITTED, {"msgid": "00000001"}, msgid="00000001").status
+        == "submitted"
+    )
     assert store.message_for_msgid("00000001") == "a1"
 
 
 def test_settle_with_a_lost_claim_changes_nothing(store):
     store.create_many([record("a1")])
-    store.claim("a1", "t1")
-    assert store.settle("a1", "other", Status.SUBMITTED, {"msgid": "1"}) == "lost"
+    claim(store, "a1", "t1")
+    assert store.settle("a1", "other", Status.SUBMITTED, {"msgid": "1"}).status == "lost"
     assert store.load("a1")["status"] == "queued"
 
 
 def test_a_send_result_after_the_report_keeps_the_final_status(store, redis_client):
     store.create_many([record("a1")])
-    store.claim("a1", "t1")
+    claim(store, "a1", "t1")
     redis_client.hset(keys.message("a1"), "status", "delivered")
-    assert store.settle("a1", "t1", Status.SUBMITTED, {"msgid": "7"}, msgid="7") == "delivered"
+    assert store.settle("a1", "t1", Status.SUBMITTED, {"msgid": "7"}, msgid="7").status == "delivered"
     assert store.load("a1")["msgid"] == "7"
 
 
@@ -92,19 +102,19 @@ def test_defer_never_moves_a_record_back(store, final):
 
 def test_defer_leaves_a_claimed_record_alone(store):
     store.create_many([record("a1")])
-    store.claim("a1", "t1")
+    claim(store, "a1", "t1")
     assert store.defer("a1", Status.FAILED, {"reason": "ttl_expired"}) == "queued"
 
 
 def test_stale_claims_end_as_outcome_unknown_and_fresh_ones_stay(store):
     store.create_many([record("old"), record("new")])
-    store.claim("old", "t1")
+    claim(store, "old", "t1")
     time.sleep(0.05)
-    store.claim("new", "t2")
+    claim(store, "new", "t2")
     assert store.expire_stale_claims(older_than_s=0.03) == ["old"]
     assert store.load("old")["status"] == "failed" and store.load("old")["reason"] == "outcome_unknown"
     assert store.load("new")["claim"] == "t2"
-    assert store.settle("old", "t1", Status.SUBMITTED, {}) == "lost"
+    assert store.settle("old", "t1", Status.SUBMITTED, {}).status == "lost"
 
 
 def test_unknown_ids_raise(store):
@@ -143,7 +153,7 @@ def test_an_unreachable_redis_is_reported_as_store_unavailable():
 
 def test_overdue_returns_unclaimed_open_messages_once_per_period_and_forgets_the_rest(store, redis_client):
     store.create_many([record("lost"), record("claimed"), record("done", status="delivered")])
-    store.claim("claimed", "t1")
+    claim(store, "claimed", "t1")
     redis_client.zadd(keys.DUE, {"lost": 0, "claimed": 0, "done": 0, "gone": 0})
     assert store.overdue(older_than_s=60, limit=100) == ["lost"]
     assert store.overdue(older_than_s=60, limit=100) == [], "marked due again from now"
@@ -153,7 +163,55 @@ def test_overdue_returns_unclaimed_open_messages_once_per_period_and_forgets_the
 def test_a_new_queued_message_is_due_and_a_claim_takes_it_out(store, redis_client):
     store.create_many([record("a1"), record("r1", status="rejected")])
     assert redis_client.zrange(keys.DUE, 0, -1) == ["a1"]
-    store.claim("a1", "t1")
+    claim(store, "a1", "t1")
     assert redis_client.zcard(keys.DUE) == 0
     store.settle("a1", "t1", Status.RETRYING, {"next_attempt_ms": str(int(time.time() * 1000) + 5000)})
     assert redis_client.zrange(keys.DUE, 0, -1) == ["a1"]
+
+
+# -- beginning an attempt: the checks before a claim, in one script ------------------------------------------
+
+
+def rate_args(rate_per_s, burst=0, max_wait_s=0.0):
+    interval_us = int(1_000_000 / rate_per_s)
+    return [interval_us, burst * interval_us, int(max_wait_s * 1_000_000)]
+
+
+def test_a_message_past_its_ttl_ends_failed_and_is_announced_in_the_same_step(store, redis_client):
+    store.create_many([record("a1", expires_ms=str(int(time.time() * 1000) - 1))])
+    begun = claim(store, "a1", "t1")
+    assert (begun.step, begun.callback_due) == ("expired", False)
+    assert store.load("a1")["status"] == "failed" and store.load("a1")["reason"] == "ttl_expired"
+    assert [event["status"] for _, event in redis_client.xrange(keys.EVENTS)] == ["failed"]
+    assert claim(store, "a1", "t2").step == "final"
+    assert redis_client.xlen(keys.EVENTS) == 1, "announced once"
+
+
+def test_a_final_record_left_unannounced_is_announced_by_the_next_begin(store, redis_client):
+    store.create_many([record("a1", status="rejected", on_final="{}")])
+    begun = claim(store, "a1", "t1")
+    assert (begun.step, begun.callback_due) == ("final", True)
+    assert [event["status"] for _, event in redis_client.xrange(keys.EVENTS)] == ["rejected"]
+
+
+def test_the_pause_holds_before_any_claim(store, redis_client):
+    store.create_many([record("a1")])
+    redis_client.set(keys.PAUSE, json.dumps({"code": "R002", "reason": "auth"}), px=60_000)
+    begun = claim(store, "a1", "t1")
+    assert begun.step == "paused" and begun.pause.code == "R002" and 59 < begun.pause.remaining_s <= 60
+    assert begun.status == "queued" and "claim" not in store.load("a1")
+
+
+def test_a_rate_slot_is_booked_ahead_when_near_and_refused_when_far(store):
+    store.create_many([record(f"m{n}") for n in range(4)])
+    near = rate_args(10, max_wait_s=0.25)  # one slot every 100 ms; wait at most 250 ms
+    assert claim(store, "m0", "t").step == "claimed"
+    first = store.begin("m1", "t", rate_args=near)
+    assert first.step == "claimed", "the first send of an idle limiter goes at once"
+    second, third = store.begin("m2", "t", rate_args=near), store.begin("m3", "t", rate_args=near)
+    assert second.step == "wait" and 0.05 < second.wait_s <= 0.1
+    assert third.step == "wait" and 0.15 < third.wait_s <= 0.2, "booked behind the second, not beside it"
+    assert "claim" not in store.load("m2"), "waiting holds no claim"
+    assert store.begin("m2", "t", rate_args=near, slot_booked=True).step == "claimed"
+    fourth = store.begin("m3", "t", rate_args=rate_args(10, max_wait_s=0.05))
+    assert fourth.step == "limited" and fourth.wait_s > 0.05
