@@ -47,7 +47,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_reject_on_worker_lost": True,
         "task_acks_on_failure_or_timeout": True,
         "task_default_queue": SEND_QUEUE,
-        "task_routes": {"supersms.send": {"queue": SEND_QUEUE}, "supersms.*": {"queue": REPORTS_QUEUE}},
+        "task_routes": {
+            "supersms.send": {"queue": SEND_QUEUE},
+            "supersms.send_batch": {"queue": SEND_QUEUE},
+            "supersms.*": {"queue": REPORTS_QUEUE},
+        },
         "worker_prefetch_multiplier": 1,
         "worker_pool": "threads",
         "worker_concurrency": settings.worker_concurrency,

@@ -1,0 +1,64 @@
+"""The campaign task ``supersms.send_batch``: many recorded messages in one task, each sent on its own terms."""
+
+from __future__ import annotations
+
+import collections
+from datetime import UTC, datetime
+
+from supersms.tasks.producer import validate_one
+from supersms.workers.intake import queued_record
+from tests.support.processes import wait_until
+from tests.tasks.test_sending import KOREAN, wait_for_status
+
+
+def recorded(store, count: int, text: str = "campaign") -> list[str]:
+    """Record ``count`` queued messages, publishing no task for them."""
+    accepted = [validate_one({"to": KOREAN, "message": f"{text} {n}"}) for n in range(count)]
+    now = datetime.now(UTC)
+    store.create_many([queued_record(i, message, default_ttl_s=3600, now=now) for i, message in accepted])
+    return [message_id for message_id, _ in accepted]
+
+
+def enqueue_batch(ids: list[str]) -> None:
+    # Imported here, not at the top: pytest's collection would bind the task, configuring the app before the
+    # test environment points it at the private Redis.
+    from supersms.tasks.send import send_batch
+
+    send_batch.apply_async(kwargs={"ids": ids})
+
+
+def sends_by_ref(sandbox):
+    return collections.Counter(entry.fields.get("ref") for entry in sandbox.log.sends())
+
+
+def test_a_batch_sends_each_message_once_and_retries_each_on_its_own(sandbox, start, store):
+    sandbox.set_faults(script=("R001", "R009"))
+    start()
+    ids = recorded(store, 30)
+    enqueue_batch(ids)
+    wait_for_status(store, ids, ["submitted"])
+    sends = sends_by_ref(sandbox)
+    assert set(sends) == set(ids)
+    assert sorted(sends.values()) == [1] * 28 + [2, 2], "two refusals, each retried once by a task of its own"
+    assert all(store.load(i)["attempts"] == str(sends[i]) for i in ids)
+
+
+def test_a_batch_past_its_time_budget_hands_the_rest_on(sandbox, start, store):
+    sandbox.set_faults(latency_s=0.5)
+    worker = start(concurrency=1)  # SUPERSMS_VISIBILITY_TIMEOUT 20: a batch spends at most 5 s
+    ids = recorded(store, 16)
+    enqueue_batch(ids)
+    wait_for_status(store, ids, ["submitted"], timeout_s=60)
+    assert set(sends_by_ref(sandbox).values()) == {1}
+    wait_until(lambda: "'handed_on':" in worker.output(), timeout_s=10, what="the batch's hand-on in the log")
+
+
+def test_messages_already_finished_or_unknown_are_skipped(sandbox, start, store):
+    worker = start()
+    ids = recorded(store, 3)
+    enqueue_batch([*ids, "nosuchmessage1"])
+    wait_for_status(store, ids, ["submitted"])
+    enqueue_batch(ids)
+    wait_until(lambda: worker.output().count("supersms.send_batch") >= 4, timeout_s=10, what="both batches")
+    assert set(sends_by_ref(sandbox).values()) == {1}, "the second batch found them finished"
+    assert "message nosuchmessage1 dropped: unknown message id" in worker.output()
