@@ -51,6 +51,12 @@ class SandboxServer(ThreadingHTTPServer):
             self._connections.discard(request)
         super().shutdown_request(request)
 
+    @property
+    def open_connections(self) -> int:
+        """How many client connections are open now."""
+        with self._connections_lock:
+            return len(self._connections)
+
     def close_connections(self) -> None:
         """Cut every open connection (a client's next request on it fails, as with a stopped provider)."""
         with self._connections_lock:

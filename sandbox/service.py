@@ -81,6 +81,11 @@ class Sandbox:
         return self._bound()[1]
 
     @property
+    def open_connections(self) -> int:
+        """How many client connections are open now: a client's keep-alive pool, as the provider sees it."""
+        return 0 if self._server is None else self._server.open_connections
+
+    @property
     def report_url(self) -> str | None:
         """Where reports are delivered (``None``: nowhere; attempts are logged as not sent)."""
         return self._desk.report_url

@@ -2,13 +2,17 @@
 
 Building lazily, keyed by pid, means a prefork child never inherits its parent's sockets, and a threads or
 solo pool builds everything once and shares it between its threads (each part is thread-safe).
+
+The connection pools are sized for the tasks the worker really runs at once: Celery's ``-c`` (or the autoscale
+maximum) once the worker reports it through :func:`adopt_worker_concurrency`, else ``SUPERSMS_CONCURRENCY``,
+which is only the default of ``-c``.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import redis
 
@@ -40,6 +44,16 @@ class Runtime:
 
 _lock = threading.Lock()
 _runtimes: dict[int, Runtime] = {}
+_worker_concurrency: int | None = None
+POOL_HEADROOM = 4
+"""Connections beyond one per task, for the worker's own threads that share the pools (the sweeper)."""
+
+
+def adopt_worker_concurrency(concurrency: int) -> None:
+    """Size the runtimes built from now on for ``concurrency`` tasks at once: the worker's own pool size."""
+    global _worker_concurrency
+    with _lock:
+        _worker_concurrency = concurrency
 
 
 def runtime(settings: Settings, *, run_callback: Callback) -> Runtime:
@@ -48,8 +62,14 @@ def runtime(settings: Settings, *, run_callback: Callback) -> Runtime:
     with _lock:
         if pid not in _runtimes:
             _runtimes.clear()
-            _runtimes[pid] = build_runtime(settings, run_callback=run_callback)
+            _runtimes[pid] = build_runtime(_for_this_worker(settings), run_callback=run_callback)
         return _runtimes[pid]
+
+
+def _for_this_worker(settings: Settings) -> Settings:
+    if _worker_concurrency is None:
+        return settings
+    return replace(settings, worker_concurrency=_worker_concurrency)
 
 
 def limiter_burst(settings: Settings) -> int:
@@ -64,7 +84,7 @@ def limiter_burst(settings: Settings) -> int:
 def build_runtime(settings: Settings, *, run_callback: Callback) -> Runtime:
     """Wire the clients together from settings; requires the account credentials."""
     settings.require_credentials()
-    pool_size = settings.worker_concurrency + 4
+    pool_size = settings.worker_concurrency + POOL_HEADROOM
     client = connect(settings.redis_url, max_connections=pool_size)
     store = MessageStore(redis_client=client, record_ttl_s=settings.record_ttl_s)
     outcomes = Outcomes(redis_client=client, store=store, run_callback=run_callback)

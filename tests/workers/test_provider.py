@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import logging
+import select
+import shutil
 import socket
+import ssl
 import struct
+import subprocess
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import parse_qs, quote_plus, urlsplit
 
 import pytest
@@ -16,6 +24,8 @@ import requests
 
 from supersms.errors import MalformedReply, OutcomeUnknown, ProviderBusy, ProviderError, ProviderUnreachable
 from supersms.protocol.replies import MAX_REPLY_BYTES, MessageResult, SubmitReply, render_submit_reply
+from supersms.sandbox import Account, Faults, Sandbox
+from supersms.sandbox.server import SandboxHandler
 from supersms.workers.provider import ProviderClient, build_session
 
 ACCOUNT_ID = "acct-Id-7Q"
@@ -59,15 +69,17 @@ Behaviour = Callable[[socket.socket, Request, threading.Event], bool]
 class LoopbackServer:
     """An HTTP/1.1 server on 127.0.0.1 whose every answer is scripted; counts connections and requests."""
 
-    def __init__(self, behaviour: Behaviour) -> None:
+    def __init__(self, behaviour: Behaviour, *, tls: ssl.SSLContext | None = None) -> None:
         self._behaviour = behaviour
+        self._tls = tls
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._listener.settimeout(0.05)
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._connections: list[socket.socket] = []
         self.requests: list[Request] = []
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}/sms/xml"
+        scheme = "http" if tls is None else "https"
+        self.url = f"{scheme}://127.0.0.1:{self._listener.getsockname()[1]}/sms/xml"
         self._start(self._accept_loop)
 
     @property
@@ -83,13 +95,23 @@ class LoopbackServer:
         while not self._stopping.is_set():
             try:
                 connection, _ = self._listener.accept()
-            except TimeoutError:
+                connection = self._secured(connection)
+            except OSError:  # nobody came within the listener's timeout, or a TLS handshake failed
                 continue
             self._connections.append(connection)
             self._start(self._serve, connection)
 
-    def _serve(self, connection: socket.socket) -> None:
+    def _secured(self, connection: socket.socket) -> socket.socket:
         connection.settimeout(2.0)
+        if self._tls is None:
+            return connection
+        try:
+            return self._tls.wrap_socket(connection, server_side=True)
+        except OSError:
+            connection.close()
+            raise
+
+    def _serve(self, connection: socket.socket) -> None:
         with connection:
             keep = True
             while keep and not self._stopping.is_set():
@@ -97,11 +119,17 @@ class LoopbackServer:
                 if request is None:
                     return
                 self.requests.append(request)
-                keep = self._behaviour(connection, request, self._stopping)
+                try:
+                    keep = self._behaviour(connection, request, self._stopping)
+                except OSError:  # the client, or the end of the test, closed the connection first
+                    return
 
     def close(self) -> None:
         self._stopping.set()
         for connection in self._connections:
+            # Shut down first: that wakes a thread waiting in recv, which close alone does not.
+            with contextlib.suppress(OSError):  # already closed
+                connection.shutdown(socket.SHUT_RDWR)
             connection.close()
         for thread in self._threads:
             thread.join(timeout=5)
@@ -169,6 +197,84 @@ def stall_in_body(connection: socket.socket, request: Request, stopping: threadi
     return False
 
 
+def answer_then_close_unread(connection: socket.socket, request: Request, stopping: threading.Event) -> bool:
+    """Answer, then close as idle just as the next request arrives, leaving it unread: the kernel resets."""
+    respond(200, PAGE_XML)(connection, request, stopping)
+    select.select([connection], [], [], 2.0)
+    return False
+
+
+def answer_then_end_stream_as_request_arrives(
+    connection: socket.socket, request: Request, stopping: threading.Event
+) -> bool:
+    """Answer, then end the stream as the next request arrives (its FIN crossing the request), and close a moment
+    later with the request unread: the client sees the end of stream first, the reset after."""
+    respond(200, PAGE_XML)(connection, request, stopping)
+    select.select([connection], [], [], 2.0)
+    connection.shutdown(socket.SHUT_WR)
+    stopping.wait(0.05)
+    return False
+
+
+def in_turn(*behaviours: Behaviour) -> Behaviour:
+    """One behaviour per request, in order, on whichever connection; the last one for every request after."""
+    turns = iter(behaviours)
+
+    def behaviour(connection: socket.socket, request: Request, stopping: threading.Event) -> bool:
+        return next(turns, behaviours[-1])(connection, request, stopping)
+
+    return behaviour
+
+
+class Serve(Protocol):
+    def __call__(self, behaviour: Behaviour, *, tls: ssl.SSLContext | None = None) -> LoopbackServer: ...
+
+
+@dataclass(frozen=True)
+class Certificates:
+    ca_path: str
+    server_context: ssl.SSLContext
+
+
+@pytest.fixture(scope="session")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    """A throwaway authority and a certificate for 127.0.0.1 it signed, made with the openssl command."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("no openssl command to make a test certificate with")
+    folder = tmp_path_factory.mktemp("tls")
+    (folder / "server.ext").write_text("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+    for command in (
+        "req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 -subj /CN=test-authority"
+        " -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign",
+        "req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=127.0.0.1",
+        "x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 1"
+        " -extfile server.ext",
+    ):
+        subprocess.run([openssl, *command.split()], cwd=folder, check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(folder / "server.pem", folder / "server.key")
+    return Certificates(str(folder / "ca.pem"), context)
+
+
+@dataclass(frozen=True)
+class Link:
+    """A scripted server's starter and a session that trusts it, over plain HTTP or over TLS."""
+
+    start: Callable[[Behaviour], LoopbackServer]
+    session: requests.Session
+
+
+@pytest.fixture(params=["http", "https"])
+def link(request: pytest.FixtureRequest, serve: Serve, session: requests.Session) -> Link:
+    if request.param == "http":
+        return Link(serve, session)
+    certificates: Certificates = request.getfixturevalue("certificates")
+    session.trust_env = False  # a CA bundle named in the environment would override the session's
+    session.verify = certificates.ca_path
+    return Link(lambda behaviour: serve(behaviour, tls=certificates.server_context), session)
+
+
 @pytest.fixture
 def session() -> Iterator[requests.Session]:
     with build_session(pool_size=2) as session:
@@ -176,11 +282,11 @@ def session() -> Iterator[requests.Session]:
 
 
 @pytest.fixture
-def serve() -> Iterator[Callable[[Behaviour], LoopbackServer]]:
+def serve() -> Iterator[Serve]:
     servers: list[LoopbackServer] = []
 
-    def start(behaviour: Behaviour) -> LoopbackServer:
-        servers.append(LoopbackServer(behaviour))
+    def start(behaviour: Behaviour, *, tls: ssl.SSLContext | None = None) -> LoopbackServer:
+        servers.append(LoopbackServer(behaviour, tls=tls))
         return servers[-1]
 
     yield start
@@ -221,14 +327,14 @@ def full_backlog_url() -> Iterator[str]:
 
 @pytest.mark.parametrize("method", ["POST", "GET"])
 def test_the_pages_reply_is_returned_as_a_submit_reply(
-    method: str, serve: Callable[[Behaviour], LoopbackServer], session: requests.Session
+    method: str, serve: Serve, session: requests.Session
 ) -> None:
     server = serve(respond(200, PAGE_XML, "Content-Type: text/xml"))
     assert client_for(server.url, session, method).submit(FIELDS) == ACCEPTED
 
 
 def test_post_sends_credentials_and_fields_form_encoded_in_the_body(
-    serve: Callable[[Behaviour], LoopbackServer], session: requests.Session
+    serve: Serve, session: requests.Session
 ) -> None:
     server = serve(respond(200, PAGE_XML))
     client_for(server.url, session).submit(FIELDS)
@@ -241,9 +347,7 @@ def test_post_sends_credentials_and_fields_form_encoded_in_the_body(
     assert list(request.params()) == ["id", "pwd", *FIELDS]
 
 
-def test_get_sends_everything_in_the_query_string(
-    serve: Callable[[Behaviour], LoopbackServer], session: requests.Session
-) -> None:
+def test_get_sends_everything_in_the_query_string(serve: Serve, session: requests.Session) -> None:
     server = serve(respond(200, PAGE_XML))
     client_for(server.url, session, "GET").submit(FIELDS)
     (request,) = server.requests
@@ -254,16 +358,14 @@ def test_get_sends_everything_in_the_query_string(
 
 @pytest.mark.parametrize("err_code", ["R001", "R002", "R007", "R999", "R123"])
 def test_a_readable_refusal_is_a_reply_not_an_error(
-    err_code: str, serve: Callable[[Behaviour], LoopbackServer], session: requests.Session
+    err_code: str, serve: Serve, session: requests.Session
 ) -> None:
     body = render_submit_reply(to_country="82", to="1", results=[MessageResult(err_code)], ref=None)
     server = serve(respond(200, body))
     assert client_for(server.url, session).submit(FIELDS).first == MessageResult(err_code)
 
 
-def test_two_submits_on_one_session_share_one_connection(
-    serve: Callable[[Behaviour], LoopbackServer], session: requests.Session
-) -> None:
+def test_two_submits_on_one_session_share_one_connection(serve: Serve, session: requests.Session) -> None:
     server = serve(respond(200, PAGE_XML))
     client = client_for(server.url, session)
     client.submit(FIELDS)
@@ -310,7 +412,7 @@ def test_an_unusable_url_is_unreachable(url: str, session: requests.Session) -> 
     ],
 )
 def test_a_failure_after_the_request_left_is_an_unknown_outcome(
-    behaviour: Behaviour, reason: str, serve: Callable[[Behaviour], LoopbackServer], session: requests.Session
+    behaviour: Behaviour, reason: str, serve: Serve, session: requests.Session
 ) -> None:
     server = serve(behaviour)
     with pytest.raises(OutcomeUnknown, match=reason) as caught:
@@ -331,7 +433,7 @@ def test_busy_statuses_without_a_reply_are_busy(
     status: int,
     headers: tuple[str, ...],
     retry_after_s: float | None,
-    serve: Callable[[Behaviour], LoopbackServer],
+    serve: Serve,
     session: requests.Session,
 ) -> None:
     server = serve(respond(status, b"<html>Service Unavailable</html>", *headers))
@@ -341,7 +443,7 @@ def test_busy_statuses_without_a_reply_are_busy(
 
 
 def test_a_busy_status_with_a_readable_reply_returns_the_reply(
-    serve: Callable[[Behaviour], LoopbackServer], session: requests.Session
+    serve: Serve, session: requests.Session
 ) -> None:
     body = render_submit_reply(to_country="82", to="1", results=[MessageResult("R001")], ref=None)
     server = serve(respond(503, body))
@@ -364,7 +466,7 @@ def test_an_unreadable_answer_is_malformed(
     status: int,
     body: bytes,
     reason: str,
-    serve: Callable[[Behaviour], LoopbackServer],
+    serve: Serve,
     session: requests.Session,
 ) -> None:
     server = serve(respond(status, body, "Location: http://127.0.0.1:9/elsewhere"))
@@ -390,7 +492,7 @@ def test_no_error_or_log_line_ever_shows_the_credentials(
     method: str,
     name: str,
     behaviour: Behaviour | None,
-    serve: Callable[[Behaviour], LoopbackServer],
+    serve: Serve,
     session: requests.Session,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -409,7 +511,7 @@ def test_no_error_or_log_line_ever_shows_the_credentials(
 
 
 def test_a_successful_get_logs_neither_credentials_nor_personal_data(
-    serve: Callable[[Behaviour], LoopbackServer], session: requests.Session, caplog: pytest.LogCaptureFixture
+    serve: Serve, session: requests.Session, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     server = serve(respond(200, PAGE_XML))
@@ -438,3 +540,108 @@ def test_the_session_pools_the_asked_number_of_connections_and_never_retries() -
         assert adapter.max_retries.total == 0
         assert adapter.poolmanager.connection_pool_kw["maxsize"] == 7
         assert session.get_adapter("http://127.0.0.1/") is adapter
+
+
+@pytest.mark.parametrize("idle_close", [answer_then_close_unread, answer_then_end_stream_as_request_arrives])
+def test_a_request_the_provider_closed_unread_on_a_reused_connection_is_sent_again_on_a_new_one(
+    idle_close: Behaviour, link: Link
+) -> None:
+    server = link.start(in_turn(idle_close, respond(200, PAGE_XML)))
+    client = client_for(server.url, link.session)
+    client.submit(FIELDS)
+    assert client.submit(FIELDS) == ACCEPTED
+    assert (len(server.requests), server.connections) == (2, 2)
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "reason"),
+    [
+        (close_after_reading, "connection broken"),
+        (cut_short_in_body, "connection broken"),
+        (broken_chunking, "connection broken"),
+        (answer_late, "read timeout"),
+    ],
+)
+def test_a_reused_connection_failing_after_its_request_was_read_is_never_sent_again(
+    behaviour: Behaviour, reason: str, link: Link
+) -> None:
+    server = link.start(in_turn(respond(200, PAGE_XML), behaviour))
+    client = client_for(server.url, link.session)
+    client.submit(FIELDS)
+    with pytest.raises(OutcomeUnknown, match=reason):
+        client.submit(FIELDS)
+    assert (len(server.requests), server.connections) == (2, 1)
+
+
+def test_a_request_sent_again_is_sent_once_only(link: Link) -> None:
+    server = link.start(in_turn(answer_then_close_unread, close_after_reading))
+    client = client_for(server.url, link.session)
+    client.submit(FIELDS)
+    with pytest.raises(OutcomeUnknown, match="connection broken"):
+        client.submit(FIELDS)
+    assert (len(server.requests), server.connections) == (2, 2)
+
+
+def test_a_connection_idle_for_longer_than_the_bound_is_not_reused(serve: Serve) -> None:
+    server = serve(respond(200, PAGE_XML))
+    with build_session(pool_size=1, max_idle_s=0.05) as session:
+        client = client_for(server.url, session)
+        client.submit(FIELDS)
+        time.sleep(0.1)
+        client.submit(FIELDS)
+    assert (len(server.requests), server.connections) == (2, 2)
+
+
+SANDBOX_IDLE_TIMEOUT_S = 0.02
+PACED_SENDS = 150
+PACE_STEP_S = 0.00005
+RENEWALS = ("Resetting dropped connection", "the provider closed the connection before reading")
+
+
+@pytest.fixture
+def quickly_idle_sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    """The sandbox closing keep-alive connections idle for :data:`SANDBOX_IDLE_TIMEOUT_S` (60 s by default)."""
+    monkeypatch.setattr(SandboxHandler, "timeout", SANDBOX_IDLE_TIMEOUT_S)
+    with Sandbox(account=Account(ACCOUNT_ID, PASSWORD), faults=Faults(report_delay_s=0)) as sandbox:
+        yield sandbox
+
+
+def outcome_of(client: ProviderClient) -> str:
+    try:
+        client.submit(FIELDS)
+    except ProviderError as error:
+        return type(error).__name__
+    return "reply"
+
+
+def test_sends_paced_around_the_providers_idle_timeout_all_get_their_reply(
+    quickly_idle_sandbox: Sandbox, session: requests.Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each pause aims at the instant the sandbox closes the idle connection: one step earlier after a send that
+    needed a new connection, one step later after a send that reused the old one, so many sends race the close."""
+    for logger in ("urllib3.connectionpool", "supersms.workers.provider"):
+        caplog.set_level(logging.DEBUG, logger=logger)
+    client = client_for(quickly_idle_sandbox.url, session)
+    client.submit(FIELDS)
+    outcomes: collections.Counter[str] = collections.Counter()
+    pause_s = SANDBOX_IDLE_TIMEOUT_S
+    for _ in range(PACED_SENDS):
+        time.sleep(pause_s)
+        seen = len(caplog.records)
+        outcomes[outcome_of(client)] += 1
+        renewed = any(record.getMessage().startswith(RENEWALS) for record in caplog.records[seen:])
+        pause_s += -PACE_STEP_S if renewed else PACE_STEP_S
+    assert outcomes == {"reply": PACED_SENDS}
+    assert len(quickly_idle_sandbox.log.sends()) == 1 + PACED_SENDS
+
+
+def test_a_request_the_sandbox_read_and_dropped_on_a_reused_connection_is_not_sent_again(
+    session: requests.Session,
+) -> None:
+    with Sandbox(account=Account(ACCOUNT_ID, PASSWORD), faults=Faults(report_delay_s=0)) as sandbox:
+        client = client_for(sandbox.url, session)
+        client.submit(FIELDS)
+        sandbox.set_faults(drop_after_read=True)
+        with pytest.raises(OutcomeUnknown, match="connection broken"):
+            client.submit(FIELDS)
+        assert [entry.answered for entry in sandbox.log.sends()] == [True, False]
