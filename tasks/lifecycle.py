@@ -1,12 +1,12 @@
-"""Worker lifecycle hooks: start the sweeper and the report watcher when a worker is ready; stop them (and flush
-the metrics) at shutdown."""
+"""Worker lifecycle hooks: size the connection pools for the worker's concurrency once it is set up; start the
+sweeper and the report watcher when it is ready; stop them (and flush the metrics) at shutdown."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from celery.signals import worker_ready, worker_shutdown
+from celery.signals import celeryd_after_setup, worker_ready, worker_shutdown
 
 from supersms.tasks.app import app, current_runtime
 from supersms.tasks.correlate import trigger_correlation
@@ -14,9 +14,18 @@ from supersms.tasks.send import enqueue_attempt
 from supersms.workers.celery_config import SEND_QUEUE
 from supersms.workers.redis_io import connect, is_redis_url
 from supersms.workers.report_watch import ReportWatcher
+from supersms.workers.runtime import adopt_worker_concurrency
 from supersms.workers.sweeper import Sweeper
 
 _running: list[Sweeper | ReportWatcher] = []
+
+
+@celeryd_after_setup.connect
+def _size_pools_for_worker(instance: Any, **_: Any) -> None:
+    """Size the connection pools for the tasks this worker runs at once (``-c``, or the ``--autoscale``
+    maximum). Runs once the worker has settled its pool size: before ``worker_ready`` builds the runtime,
+    before any task, before a prefork pool forks."""
+    adopt_worker_concurrency(getattr(instance, "max_concurrency", None) or instance.concurrency)
 
 
 @worker_ready.connect

@@ -7,14 +7,9 @@ pools to Redis and to the provider are sized for the threads the worker really r
 
 from __future__ import annotations
 
-from typing import Any
-
-from celery.signals import celeryd_after_setup
-
 from supersms.errors import StoreUnavailable
 from supersms.workers.celery_config import REPORTS_QUEUE, SEND_QUEUE
 from supersms.workers.redis_io import connect, translate_errors
-from supersms.workers.runtime import adopt_worker_concurrency
 
 HELP_FLAGS = frozenset({"-h", "--help"})
 
@@ -38,15 +33,8 @@ def main(argv: list[str]) -> int:
     if not HELP_FLAGS & set(argv):  # the help text needs neither the account nor Redis
         current.require_credentials()
         _require_redis(current.redis_url)
-    celeryd_after_setup.connect(_size_pools_for_worker, weak=False, dispatch_uid="supersms.pool-size")
     app.worker_main(worker_argv(argv))
     return 0
-
-
-def _size_pools_for_worker(instance: Any, **_: Any) -> None:
-    """Runs once the worker has settled its pool size: before ``worker_ready`` builds the runtime, before any
-    task, before a prefork pool forks."""
-    adopt_worker_concurrency(getattr(instance, "max_concurrency", None) or instance.concurrency)
 
 
 def _require_redis(url: str) -> None:
