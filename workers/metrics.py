@@ -10,6 +10,7 @@ Recording never fails a send: a Redis error is logged at DEBUG and that second's
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import math
@@ -74,7 +75,8 @@ class MetricsRecorder:
     """Adds one process's events to the shared metrics; ``redis_client=None`` records nothing.
 
     Counts wait in the process until :meth:`flush`, which a daemon thread calls every ``flush_interval_s``
-    while there is something to write (and the worker calls at shutdown). Thread-safe.
+    while there is something to write, the worker calls at shutdown, and the process calls at exit.
+    Thread-safe.
     """
 
     def __init__(self, *, redis_client: redis.Redis | None, flush_interval_s: float = 1.0) -> None:
@@ -83,6 +85,10 @@ class MetricsRecorder:
         self._lock = threading.Lock()
         self._pending: dict[Increment, int | float] = {}
         self._flusher: threading.Thread | None = None
+        if redis_client is not None:
+            atexit.register(
+                self.flush
+            )  # a short-lived producer (``supersms send``) exits within the interval
 
     def transition(self, status: str, count: int = 1) -> None:
         """``count`` messages entered ``status``."""

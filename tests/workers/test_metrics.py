@@ -455,3 +455,13 @@ def test_the_grafana_dashboard_asks_only_for_metrics_that_are_served(scraper, re
     asked = {name for expr in exprs for name in re.findall(r"\bsupersms_[a-z_]+", expr)}
     assert asked
     assert asked <= served
+
+
+def test_a_short_lived_producer_writes_its_counts_at_exit(redis_url, redis_client):
+    script = (
+        "from supersms.workers.metrics import MetricsRecorder\n"
+        "from supersms.workers.redis_io import connect\n"
+        f"MetricsRecorder(redis_client=connect({redis_url!r}), flush_interval_s=60).transition('queued', 7)\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=30)
+    assert redis_client.hget(keys.METRICS_MESSAGES, "queued") == "7"
