@@ -173,6 +173,8 @@ def measure_message(message: Message) -> Measure:
 
 
 def _reject_unknown(fields: Mapping[str, object]) -> None:
+    if FIELD_NAMES.issuperset(fields):
+        return
     unknown = sorted(str(name) for name in fields if name not in FIELD_NAMES)
     if unknown:
         raise InvalidMessage(unknown[0], "unknown field")

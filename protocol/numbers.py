@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import CountryCodeSource, NumberParseException, PhoneNumber
@@ -31,6 +32,9 @@ _REGION = re.compile(r"[A-Za-z]{2}", re.ASCII)
 _KOREAN_NATIONAL = re.compile(r"0[1-9][0-9]{7,9}|050[0-9]{9}", re.ASCII)
 # Representative numbers: 1588-1234, 1644-xxxx, 1800-xxxx ...
 _KOREAN_REPRESENTATIVE = re.compile(r"1[568][0-9]{6}", re.ASCII)
+# How most recipients are written: a Korean mobile number, nationally (010..., 10...) or with +82 / 0082
+# (then an optional 0). Group 1 is the +82 / 0082, group 2 the national significant number to check.
+_KOREAN_MOBILE_FORM = re.compile(r"(\+82|0082)?0?(1[0-9]{8,9})", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -46,8 +50,12 @@ def strip_separators(text: str) -> str:
     return _SEPARATORS.sub("", text)
 
 
+@lru_cache(maxsize=256)
 def parse_country(value: str, *, field: str = "to_country") -> str:
-    """A calling code (``"82"``, ``"+82"``) or an ISO region (``"KR"``) as the provider's 1-3 digit code."""
+    """A calling code (``"82"``, ``"+82"``) or an ISO region (``"KR"``) as the provider's 1-3 digit code.
+
+    Cached: a campaign names the same few countries for every message.
+    """
     text = value.strip()
     if _REGION.fullmatch(text):
         code = phonenumbers.country_code_for_region(text.upper())
@@ -79,6 +87,9 @@ def parse_recipient(
     if not digits:
         raise InvalidMessage(field, "required")
     code = parse_country(country, field=country_field) if country is not None else None
+    korean_mobile = _korean_mobile(digits, code, default_country=default_country, country_field=country_field)
+    if korean_mobile is not None:
+        return korean_mobile
     international = _international_digits(digits)
     if international is not None:
         number = _parse_international(international, field=field)
@@ -90,6 +101,58 @@ def parse_recipient(
         code = code or parse_country(default_country, field=country_field)
         number = _parse_national(digits, code, field=field)
     return _recipient(number, field=field)
+
+
+def _korean_mobile(
+    digits: str, code: str | None, *, default_country: str, country_field: str
+) -> Recipient | None:
+    """The recipient if ``digits`` are plainly a valid Korean mobile number, else None (ask phonenumbers).
+
+    A shortcut for the common case that decides as phonenumbers does (the tests compare both on many numbers):
+    the number must be Korean (``+82`` and no other ``code`` given, or national with ``code`` or else
+    ``default_country`` 82) and its national significant number must fit Korea's mobile numbering plan.
+    """
+    form = _KOREAN_MOBILE_FORM.fullmatch(digits)
+    if form is None:
+        return None
+    written_country, national = form.groups()
+    country = code or (KOREA if written_country else parse_country(default_country, field=country_field))
+    if country != KOREA or not _is_korean_mobile(national):
+        return None
+    return Recipient(KOREA, national)
+
+
+_Description = tuple[re.Pattern[str], frozenset[int]]
+"""A phonenumbers number description: the pattern national numbers match, and the lengths they may have."""
+
+
+@lru_cache(maxsize=1)
+def _korean_mobile_plan() -> tuple[_Description, _Description]:
+    """Korea's general and mobile number descriptions from phonenumbers: each a pattern and its lengths."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("KR")
+    assert metadata is not None, "phonenumbers knows Korea"
+    general, mobile = metadata.general_desc, metadata.mobile
+    assert general is not None and mobile is not None, "and its general and mobile numbers"
+    return _description(general), _description(mobile)
+
+
+def _description(desc: phonenumbers.PhoneNumberDesc) -> _Description:
+    return re.compile(desc.national_number_pattern or "", re.ASCII), frozenset(desc.possible_length or ())
+
+
+def _is_korean_mobile(national: str) -> bool:
+    """What ``phonenumbers.is_valid_number`` says of a Korean number that fits the mobile plan.
+
+    phonenumbers calls a number valid when it fits the general description and one type's; the mobile one is
+    the type checked here (a number of another type is left to phonenumbers).
+    """
+    (general, general_lengths), (mobile, mobile_lengths) = _korean_mobile_plan()
+    return _fits(national, general, general_lengths) and _fits(national, mobile, mobile_lengths)
+
+
+def _fits(national: str, pattern: re.Pattern[str], lengths: frozenset[int]) -> bool:
+    """phonenumbers' test of a number against a description: its length if it lists any, then its pattern."""
+    return (not lengths or len(national) in lengths) and pattern.fullmatch(national) is not None
 
 
 def _international_digits(digits: str) -> str | None:
@@ -138,8 +201,9 @@ def _recipient(number: PhoneNumber, *, field: str) -> Recipient:
     return Recipient(country=country, national=national)
 
 
+@lru_cache(maxsize=256)
 def parse_sender(text: str, *, field: str = "from") -> str:
-    """A sender number in the provider's form: digits only.
+    """A sender number in the provider's form: digits only (cached: a campaign has one or a few senders).
 
     Korean numbers keep their leading 0 (``02-123-4567``, ``010-1234-5678``; 9-11 digits, 12 for ``050X``
     numbers); representative numbers are 8 digits starting 15, 16 or 18 (``1588-1234``); any other number is
@@ -169,6 +233,7 @@ def _international_sender(digits: str, *, field: str) -> str:
     return provider_form
 
 
+@lru_cache(maxsize=256)
 def sender_as_input(sender: str) -> str:
     """Write a sender from :func:`parse_sender` so that :func:`parse_sender` reads it back unchanged.
 

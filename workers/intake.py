@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
+import json
 import secrets
 from collections.abc import Mapping
 from datetime import datetime
+from functools import lru_cache
 
 from supersms.errors import InvalidMessage
 from supersms.protocol.message import Message
@@ -26,28 +27,46 @@ def message_id_for_task(task_id: str) -> str:
 
 
 def with_ref(message: Message, message_id: str) -> Message:
-    """The message with our id as its ``ref`` unless the producer chose one (reports then match by msgid)."""
-    return message if message.ref else dataclasses.replace(message, ref=message_id)
+    """The message with our id as its ``ref`` unless the producer chose one (reports then match by msgid).
+
+    Built from the fields directly: ``dataclasses.replace`` costs three times as much, once per message of a
+    campaign.
+    """
+    return message if message.ref else Message(**{**vars(message), "ref": message_id})
 
 
 def queued_record(
     message_id: str, message: Message, *, default_ttl_s: int, now: datetime
 ) -> dict[str, object]:
-    """The fields of a new ``queued`` record; ``message`` must already carry its ``ref`` (see :func:`with_ref`)."""
+    """The fields of a new ``queued`` record; ``message`` must already carry its ``ref`` (see :func:`with_ref`).
+
+    The payload is JSON text already, written as the store writes nested values.
+    """
     ttl_s = message.ttl_s or default_ttl_s
+    stamp = _iso(now)
     return {
         "id": message_id,
         "status": Status.QUEUED.value,
         "to_country": message.to_country,
         "to": message.to,
         "ref": message.ref,
-        "payload": message.as_fields(),
+        "payload": _payload_json(message.as_fields()),
         "attempts": "0",
         "budget_used": "0",
         "expires_ms": str(int((now.timestamp() + ttl_s) * 1000)),
-        "created_at": now.isoformat(timespec="milliseconds"),
-        "updated_at": now.isoformat(timespec="milliseconds"),
+        "created_at": stamp,
+        "updated_at": stamp,
     }
+
+
+_payload_json = json.JSONEncoder(ensure_ascii=False).encode
+"""``json.dumps(value, ensure_ascii=False)`` without building an encoder per call (once per message)."""
+
+
+@lru_cache(maxsize=1)
+def _iso(now: datetime) -> str:
+    """``now`` as records store times; cached, since a batch of records shares one ``now``."""
+    return now.isoformat(timespec="milliseconds")
 
 
 def rejected_record(

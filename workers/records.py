@@ -105,20 +105,24 @@ class MessageStore:
         self._expire_claim = lua.register(redis_client, "record_expire_claim", uses=("announce",))
 
     def create_many(self, records: Iterable[Mapping[str, object]]) -> list[bool]:
-        """Create records (each with an ``id``) in pipelined batches; True where created, False where taken."""
+        """Create records (each with an ``id``), a script call per batch; True where created, False where taken.
+
+        A ``queued`` record is due from now (the lost-task sweep looks at it if no task runs it).
+        """
         created: list[bool] = []
         for batch in _batches(records, CREATE_BATCH):
+            due_ms = str(now_ms())
+            ids = [str(record["id"]) for record in batch]
+            rows = [
+                [due_ms if record.get("status") == Status.QUEUED else "", message_id, *_pairs(record)]
+                for message_id, record in zip(ids, batch, strict=True)
+            ]
             with translate_errors("create records"):
-                pipe = self._redis.pipeline(transaction=False)
-                for record in batch:
-                    message_id = str(record["id"])
-                    due_ms = now_ms() if record.get("status") == Status.QUEUED else ""
-                    self._create(
-                        keys=[keys.message(message_id), keys.DUE],
-                        args=[self._record_ttl_s, due_ms, message_id, *_pairs(record)],
-                        client=pipe,
-                    )
-                created += [bool(result) for result in pipe.execute()]
+                replies = self._create(
+                    keys=[keys.DUE, *map(keys.message, ids)],
+                    args=[self._record_ttl_s, json.dumps(rows, ensure_ascii=False)],
+                )
+            created += [bool(reply) for reply in replies]
         return created
 
     def load(self, message_id: str) -> dict[str, str]:

@@ -265,3 +265,37 @@ def test_charsets_know_their_provider_code_and_codec(
 ) -> None:
     assert charset.provider_value == provider_value
     assert charset.codec == codec
+
+
+def test_a_character_outside_ks_x_1001_always_takes_more_euc_kr_bytes_than_cp949() -> None:
+    # Why a whole text can be checked for strict EUC-KR by encoding it at once: a character outside KS X 1001
+    # makes the euc_kr bytes longer, never the same length with other bytes, so no difference can hide.
+    differing = []
+    for code_point in range(0x110000):
+        char = chr(code_point)
+        try:
+            euc_kr, cp949 = char.encode("euc_kr"), char.encode("cp949")
+        except UnicodeEncodeError:
+            continue
+        if euc_kr != cp949:
+            differing.append(char)
+            assert len(euc_kr) > len(cp949), char
+    assert "똠" in differing
+
+
+@pytest.mark.parametrize(
+    ("text", "charset", "korea_bound", "bad"),
+    [
+        ("안녕 똠 ①", Charset.EUC_KR, True, "똠"),
+        ("a" * 50 + EMOJI + "똠", Charset.UTF8, True, EMOJI),
+        ("가나다 똠 뷁 " + EMOJI, Charset.EUC_KR, False, "똠"),
+        ("ok \ud800 \udfff", Charset.UTF8, False, "\ud800"),
+    ],
+)
+def test_the_first_character_that_cannot_be_carried_is_named(
+    text: str, charset: Charset, korea_bound: bool, bad: str
+) -> None:
+    with pytest.raises(InvalidMessage) as caught:
+        require_carriable(text, charset, korea=korea_bound, field="title")
+    assert caught.value.field == "title"
+    assert caught.value.rule.startswith(f"character {bad!r} cannot be sent")

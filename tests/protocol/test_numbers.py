@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+
 import phonenumbers
 import pytest
 
 from supersms.errors import InvalidMessage
+from supersms.protocol import numbers
 from supersms.protocol.numbers import (
     Recipient,
     parse_country,
@@ -207,3 +210,95 @@ def test_separators_are_spaces_dashes_dots_and_parentheses() -> None:
 def test_the_sender_field_name_can_be_chosen() -> None:
     with pytest.raises(InvalidMessage, match=r"^sender: "):
         parse_sender("12", field="sender")
+
+
+def _korean_mobile_like_numbers() -> list[str]:
+    """National significant numbers around Korea's mobile plan, 9 and 10 digits long.
+
+    Every 1XY start, and every 105XY and 122XY start (where the plan looks at the fourth and fifth digits).
+    """
+    starts = ["1" + "".join(digits) for digits in itertools.product("0123456789", repeat=2)]
+    starts += [
+        prefix + "".join(digits)
+        for prefix in ("105", "122")
+        for digits in itertools.product("0123456789", repeat=2)
+    ]
+    return sorted({(start + "9344628051")[:length] for start in starts for length in (9, 10)})
+
+
+def _written(national: str) -> list[str]:
+    """``national`` written every way the Korean mobile shortcut reads, and some ways it does not."""
+    dashed = f"{national[:2]}-{national[2:-4]}-{national[-4:]}"
+    return [
+        "0" + national,
+        national,
+        "0" + dashed,
+        f"+82 {national}",
+        f"+82 0{dashed}",
+        f"0082{national}",
+        f"0082 0{national}",
+        "82" + national,
+        "00" + national,
+        "+1" + national,
+    ]
+
+
+def _reading(text: str, country: str | None, default_country: str) -> Recipient | tuple[str, str]:
+    try:
+        return parse_recipient(text, country=country, default_country=default_country)
+    except InvalidMessage as error:
+        return (error.field, error.rule)
+
+
+def test_the_korean_mobile_shortcut_reads_every_number_as_phonenumbers_does(monkeypatch) -> None:
+    cases = [
+        (text, country, default)
+        for national in _korean_mobile_like_numbers()
+        for text in _written(national)
+        for country, default in [(None, "82"), ("82", "82"), ("KR", "1"), ("1", "82"), (None, "1")]
+    ]
+    shortcut_readings = []
+
+    def counted_shortcut(*args, **kwargs):
+        reading = korean_mobile(*args, **kwargs)
+        shortcut_readings.append(reading)
+        return reading
+
+    korean_mobile = numbers._korean_mobile
+    monkeypatch.setattr(numbers, "_korean_mobile", counted_shortcut)
+    shortcut = [_reading(*case) for case in cases]
+    monkeypatch.setattr(numbers, "_korean_mobile", lambda *args, **kwargs: None)
+    phonenumbers_only = [_reading(*case) for case in cases]
+    differences = [
+        (case, ours, theirs)
+        for case, ours, theirs in zip(cases, shortcut, phonenumbers_only, strict=True)
+        if ours != theirs
+    ]
+    assert differences == []
+    valid = sum(isinstance(reading, Recipient) for reading in phonenumbers_only)
+    taken = sum(reading is not None for reading in shortcut_readings)
+    assert 0 < taken < valid < len(cases), (
+        "the shortcut reads many numbers; the table also holds invalid ones"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("010-5960-1234", Recipient("82", "1059601234")),
+        ("010-5970-1234", None),  # 1059[7-9] is outside the mobile plan
+        ("011-123-4567", Recipient("82", "111234567")),
+        ("016-1234-5678", Recipient("82", "1612345678")),
+        ("015-1234-5678", None),  # 15XX is a pager number, not mobile
+    ],
+)
+def test_tricky_korean_mobile_numbers_are_read_as_phonenumbers_reads_them(
+    text: str, expected: Recipient | None
+) -> None:
+    if expected is None:
+        assert (
+            numbers._korean_mobile(text.replace("-", ""), None, default_country="82", country_field="to")
+            is None
+        )
+    else:
+        assert parse_recipient(text) == expected
