@@ -137,7 +137,6 @@ def start_workers(
             "supersms", "worker", "-n", f"bench{n}@%h", "-c", str(concurrency), "-Q", queues,
             "--without-mingle", "--without-gossip",
         )  # fmt: skip
-        # SUPERSMS_CONCURRENCY also sizes the HTTP connection pool: keep it equal to -c.
         settings = {"SUPERSMS_CONCURRENCY": str(concurrency), **env}
         workers.append(procs.start("worker", argv, procs.lab.env(**settings)))
     for worker in workers:

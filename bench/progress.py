@@ -11,6 +11,7 @@ import redis
 
 from bench.measure import Sample, cpu_s, machine_jiffies
 from bench.procs import POLL_S, BenchError, Proc
+from supersms.workers import keys
 
 UNACKED = "unacked"  # kombu's Redis transport: tasks delivered to a worker and not yet acknowledged
 
@@ -27,7 +28,17 @@ def done_in_queue(client: redis.Redis, queue: str, total: int) -> int:
     return total - int(waiting) - int(unacked)
 
 
-POLL_COMMANDS = frozenset({"llen", "hlen", "info", "config", "flushall", "ping"})
+def done_messages(client: redis.Redis, total: int) -> int:
+    """Messages of ``total`` finished with an attempt: neither due (queued, or waiting to retry) nor in flight.
+
+    Counts messages, not tasks, so it holds for ``supersms.send_batch`` tasks that carry many each.
+    """
+    with client.pipeline(transaction=False) as pipe:
+        due, in_flight = pipe.zcard(keys.DUE).zcard(keys.INFLIGHT).execute()
+    return total - int(due) - int(in_flight)
+
+
+POLL_COMMANDS = frozenset({"llen", "hlen", "zcard", "info", "config", "flushall", "ping"})
 """Commands of the benchmark itself, left out of the counts."""
 
 

@@ -17,7 +17,7 @@ from bench.common import BARE_QUEUE, Lab, SandboxHandle, start_bare_workers, sta
 from bench.measure import Window, load_average, steady_window
 from bench.messages import bare_fields, campaign
 from bench.procs import BenchError, Proc, Processes
-from bench.progress import command_calls, done_in_queue, drain, drain_timeout_s
+from bench.progress import command_calls, done_in_queue, done_messages, drain, drain_timeout_s
 from bench.table import Figure, Result, Target, number, render
 from supersms.settings import Settings
 from supersms.workers.celery_config import SEND_QUEUE
@@ -66,6 +66,7 @@ class Pair:
     setup: Setup
     ours: Run
     bare: Run
+    campaign: Run | None = None
 
 
 def run(lab: Lab) -> Result:
@@ -93,11 +94,20 @@ def measure_pair(lab: Lab, procs: Processes, sandbox: SandboxHandle, setup: Setu
     print(f"{setup.count} messages", flush=True)
     ours = measure(lab, procs, sandbox, setup, ours=True)
     bare_run = measure(lab, procs, sandbox, setup, ours=False)
-    return Pair(setup, ours, bare_run)
+    campaign_run = None
+    if setup.threads == RECOMMENDED_THREADS and setup.latency_s:
+        campaign_run = measure(lab, procs, sandbox, setup, ours=True, batched=True)
+    return Pair(setup, ours, bare_run, campaign_run)
 
 
-def measure(lab: Lab, procs: Processes, sandbox: SandboxHandle, setup: Setup, *, ours: bool) -> Run:
-    """One run of one app on ``setup``: the steady window of its drain, and its Redis commands."""
+def measure(
+    lab: Lab, procs: Processes, sandbox: SandboxHandle, setup: Setup, *, ours: bool, batched: bool = False
+) -> Run:
+    """One run of one app on ``setup``: the steady window of its drain, and its Redis commands.
+
+    Ours runs one ``supersms.send`` task per message, or with ``batched`` the campaign path: ``send_many``'s
+    ``supersms.send_batch`` tasks, its default for a call this large.
+    """
     lab.flush()
     sandbox.reset()
     sandbox.set_faults(latency_s=setup.latency_s)
@@ -105,7 +115,7 @@ def measure(lab: Lab, procs: Processes, sandbox: SandboxHandle, setup: Setup, *,
     if ours:
         from supersms.tasks import send_many
 
-        send_many(messages)
+        send_many(messages, batch_size=None if batched else 1)
         workers = start_workers(
             procs, setup.processes, concurrency=setup.threads, SUPERSMS_API_URL=sandbox.url
         )
@@ -113,12 +123,17 @@ def measure(lab: Lab, procs: Processes, sandbox: SandboxHandle, setup: Setup, *,
         bare.enqueue(bare_fields(messages))
         workers = start_bare_workers(procs, setup.processes, concurrency=setup.threads, api_url=sandbox.url)
     lab.client.config_resetstat()
-    queue = SEND_QUEUE if ours else BARE_QUEUE
+
+    def done() -> int:
+        if batched:
+            return done_messages(lab.client, setup.count)
+        return done_in_queue(lab.client, SEND_QUEUE if ours else BARE_QUEUE, setup.count)
+
     try:
         samples = drain(
             workers,
             total=setup.count,
-            done=lambda: done_in_queue(lab.client, queue, setup.count),
+            done=done,
             timeout_s=drain_timeout_s(setup.count),
             watched=(sandbox.proc, lab.redis_process),
         )
@@ -186,6 +201,7 @@ def _result(fast: Pair, sweep: list[Pair]) -> Result:
         ),
         _rate_figure(f"send rate, {slow_name}", recommended),
         _cpu_figure("worker CPU per message, same run", recommended),
+        *_campaign_figures(recommended),
     ]
     details = [
         "CPU per message (ms) by process, sandbox at once:\n" + _breakdown(fast),
@@ -195,9 +211,26 @@ def _result(fast: Pair, sweep: list[Pair]) -> Result:
         "cores = CPU seconds per second of the workers, busy = all CPUs, anyone's work):\n"
         + _sweep_table(sweep),
         f"Rates between 10 % and 90 % of each run; {load_average()} at the end.",
-        *(f"Note: {run.problem}" for pair in [fast, *sweep] for run in (pair.ours, pair.bare) if run.problem),
+        *(
+            f"Note: {run.problem}"
+            for pair in [fast, *sweep]
+            for run in (pair.ours, pair.bare, pair.campaign)
+            if run and run.problem
+        ),
     ]
     return Result("1. Send throughput (queued → submitted)", figures, details)
+
+
+def _campaign_figures(pair: Pair) -> list[Figure]:
+    if pair.campaign is None:
+        return []
+    name = "send rate, campaign path (send_batch), same setup"
+    cpu = pair.campaign.window.cpu_per_item_s[0] * 1000
+    bare_cpu = pair.bare.window.cpu_per_item_s[0] * 1000
+    return [
+        Figure(name, pair.campaign.window.rate_per_s, "msg/s", pair.bare.window.rate_per_s, AT_LEAST_80),
+        Figure("worker CPU per message, same run", cpu, "ms", bare_cpu),
+    ]
 
 
 def _rate_figure(name: str, pair: Pair) -> Figure:

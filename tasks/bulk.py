@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from supersms.tasks.app import app
-from supersms.tasks.send import enqueue_attempt
+from supersms.tasks.send import enqueue_attempt, enqueue_batch
 from supersms.tasks.template import EventPlan, Plan, bulk_plan
 from supersms.tasks.wire import encode_body
 
@@ -48,15 +48,19 @@ class Publisher:
     Made once for a whole publication (the template is caught once), used for each batch of it.
     """
 
-    def __init__(self, producer: Any, *, expected: int) -> None:
+    def __init__(self, producer: Any, *, expected: int, batch_size: int = 1) -> None:
         self._producer = producer
-        self._plan = bulk_plan(producer) if expected >= BULK_MINIMUM else None
+        self._batch_size = batch_size
+        self._plan = bulk_plan(producer) if expected >= BULK_MINIMUM and batch_size == 1 else None
 
     def publish(self, message_ids: Sequence[str]) -> None:
-        """Publish the tasks of these messages, in order."""
+        """Publish the tasks of these messages, in order: one each, or ``supersms.send_batch`` tasks."""
         if not message_ids:
             return
-        if self._plan is None:
+        if self._batch_size > 1:
+            for start in range(0, len(message_ids), self._batch_size):
+                enqueue_batch(message_ids[start : start + self._batch_size], producer=self._producer)
+        elif self._plan is None:
             _publish_one_by_one(message_ids, producer=self._producer)
         else:
             _push(self._plan, *_render(self._plan, message_ids))

@@ -32,6 +32,10 @@ BROKER_CONNECT_RETRY = {"max_retries": 3, "interval_start": 0, "interval_step": 
 """How long to try reaching the broker before recording anything: Celery's default publish retry policy."""
 ENQUEUE_BATCH = 1000
 """Messages recorded in one script call, whose new ones' tasks are then published together."""
+CAMPAIGN_BATCH_MAX = 100
+"""Messages per ``supersms.send_batch`` task at most."""
+CAMPAIGN_MIN_TASKS = 256
+"""Batches start only where a call still makes this many tasks, so every worker thread has one."""
 
 
 def send_message(
@@ -75,15 +79,33 @@ def send_message(
     return enqueue_validated(accepted, on_final=on_final)[0]
 
 
-def send_many(messages: Iterable[Mapping[str, Any]], *, on_final: Signature | None = None) -> list[str]:
+def send_many(
+    messages: Iterable[Mapping[str, Any]],
+    *,
+    on_final: Signature | None = None,
+    batch_size: int | None = None,
+) -> list[str]:
     """Validate all messages, then record and enqueue them; return their ids in input order.
 
     Each message is a mapping with the task's field names (``to``, ``message``, ``from``, …, optional ``id``).
     The first invalid one raises :class:`~supersms.errors.InvalidMessage` whose field reads ``[index].field``;
     then nothing is enqueued. A message whose ``id`` is already recorded is not enqueued again.
     ``on_final`` is called for each message with its final record.
+
+    ``batch_size`` messages go in one ``supersms.send_batch`` task (1: a ``supersms.send`` task each); by
+    default :func:`campaign_batch_size` chooses from the number of messages.
     """
-    return enqueue_validated(validate_all(messages), on_final=on_final)
+    accepted = validate_all(messages)
+    size = campaign_batch_size(len(accepted)) if batch_size is None else batch_size
+    if size < 1:
+        raise ValueError(f"batch_size must be 1 or more, got {batch_size!r}")
+    return enqueue_validated(accepted, on_final=on_final, batch_size=size)
+
+
+def campaign_batch_size(count: int) -> int:
+    """Messages per task for a call of ``count``: one each while that makes at most
+    :data:`CAMPAIGN_MIN_TASKS` tasks, then as many as keeps that many tasks, up to :data:`CAMPAIGN_BATCH_MAX`."""
+    return max(1, min(CAMPAIGN_BATCH_MAX, count // CAMPAIGN_MIN_TASKS))
 
 
 def validate_all(messages: Iterable[Mapping[str, Any]]) -> list[tuple[str, Message]]:
@@ -107,7 +129,9 @@ def validate_one(fields: Mapping[str, Any]) -> tuple[str, Message]:
     return message_id, with_ref(message, message_id)
 
 
-def enqueue_validated(accepted: list[tuple[str, Message]], *, on_final: Signature | None = None) -> list[str]:
+def enqueue_validated(
+    accepted: list[tuple[str, Message]], *, on_final: Signature | None = None, batch_size: int = 1
+) -> list[str]:
     """Record validated messages a batch at a time, and publish the tasks of the new ones batch by batch.
 
     The broker is reached before anything is recorded, so a broker that is down leaves no record behind.
@@ -122,7 +146,7 @@ def enqueue_validated(accepted: list[tuple[str, Message]], *, on_final: Signatur
     batches = [accepted[start : start + ENQUEUE_BATCH] for start in range(0, len(accepted), ENQUEUE_BATCH)]
     with _broker_errors(), app.producer_or_acquire() as producer:
         producer.connection.ensure_connection(**BROKER_CONNECT_RETRY)
-        publisher = Publisher(producer, expected=len(accepted))
+        publisher = Publisher(producer, expected=len(accepted), batch_size=batch_size)
         _record_and_publish(batches, partial(_record, now=now, extra=callback), publisher)
     return [message_id for message_id, _ in accepted]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -79,7 +79,7 @@ def send_batch(self: Any, ids: list[str]) -> dict[str, int]:
     counts: Counter[str] = Counter()
     for position, message_id in enumerate(ids):
         if time.monotonic() > deadline_s:
-            send_batch.apply_async(kwargs={"ids": ids[position:]})
+            enqueue_batch(ids[position:])
             counts["handed_on"] = len(ids) - position
             break
         try:
@@ -92,6 +92,11 @@ def send_batch(self: Any, ids: list[str]) -> dict[str, int]:
         if not step.done:
             enqueue_attempt(message_id, countdown_s=step.again_in_s)
     return dict(counts)
+
+
+def enqueue_batch(message_ids: Sequence[str], *, producer: Any = None) -> None:
+    """Publish ``supersms.send_batch`` for recorded messages (ids only, nothing to mask)."""
+    send_batch.apply_async(kwargs={"ids": list(message_ids)}, producer=producer)
 
 
 def enqueue_attempt(message_id: str, *, countdown_s: float | None = None, producer: Any = None) -> None:

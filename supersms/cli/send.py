@@ -51,7 +51,7 @@ def parser() -> CommandParser:
 def main(argv: list[str]) -> int:
     """Validate every message given, then enqueue them all and print their ids in input order."""
     args = parser().parse_args(argv)
-    from supersms.tasks.producer import enqueue_validated, validate_one
+    from supersms.tasks.producer import campaign_batch_size, enqueue_validated, validate_one
 
     if args.jsonl is not None:
         _refuse_single_message_flags(args)
@@ -60,7 +60,7 @@ def main(argv: list[str]) -> int:
         if args.message is None:
             raise InvalidMessage("--message", "required with --to")
         accepted = [validate_one(_fields(args))]
-    for message_id in enqueue_validated(accepted):
+    for message_id in enqueue_validated(accepted, batch_size=campaign_batch_size(len(accepted))):
         print(message_id)
     return 0
 

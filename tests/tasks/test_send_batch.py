@@ -5,6 +5,8 @@ from __future__ import annotations
 import collections
 from datetime import UTC, datetime
 
+import pytest
+
 from supersms.tasks.producer import validate_one
 from supersms.workers.intake import queued_record
 from tests.support.processes import wait_until
@@ -62,3 +64,29 @@ def test_messages_already_finished_or_unknown_are_skipped(sandbox, start, store)
     wait_until(lambda: worker.output().count("supersms.send_batch") >= 4, timeout_s=10, what="both batches")
     assert set(sends_by_ref(sandbox).values()) == {1}, "the second batch found them finished"
     assert "message nosuchmessage1 dropped: unknown message id" in worker.output()
+
+
+@pytest.mark.parametrize(
+    ("count", "size"), [(1, 1), (511, 1), (512, 2), (2560, 10), (25_600, 100), (1_000_000, 100)]
+)
+def test_a_call_is_batched_only_while_every_worker_thread_still_gets_a_task(count, size):
+    from supersms.tasks.producer import campaign_batch_size
+
+    assert campaign_batch_size(count) == size
+
+
+def test_a_large_send_many_enqueues_batches_that_send_each_message_once(sandbox, start, store, redis_client):
+    from supersms.tasks import send_many
+
+    ids = send_many({"to": KOREAN, "message": f"campaign {n}"} for n in range(600))
+    assert redis_client.llen("sms.send") == 300, "600 messages in batches of 2"
+    start()
+    wait_for_status(store, ids, ["submitted"], timeout_s=60)
+    assert set(sends_by_ref(sandbox)) == set(ids) and set(sends_by_ref(sandbox).values()) == {1}
+
+
+def test_batch_size_one_keeps_a_task_per_message(sandbox, store, redis_client):
+    from supersms.tasks import send_many
+
+    send_many(({"to": KOREAN, "message": f"one {n}"} for n in range(600)), batch_size=1)
+    assert redis_client.llen("sms.send") == 600
