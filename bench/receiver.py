@@ -18,7 +18,7 @@ import requests
 
 from bench.common import LOOPBACK, Lab
 from bench.load import LoadResult, choose_tool, saturate
-from bench.measure import load_average, machine_jiffies
+from bench.measure import descendants, load_average, machine_jiffies
 from bench.procs import BenchError, Proc, Processes, python
 from bench.table import Figure, Result, Target, render
 from supersms.embedded import free_port
@@ -60,8 +60,8 @@ def run(lab: Lab) -> Result:
     lab.flush()
     with Processes(lab) as procs:
         servers = {
-            "ours": _start(procs, "receiver", python("supersms", "receiver", "--host", LOOPBACK)),
-            "bare": _start(procs, "bare-receiver", python("bench.bare_receiver")),
+            "ours": _start(procs, "receiver", python("supersms", "receiver", "--host", LOOPBACK), workers),
+            "bare": _start(procs, "bare-receiver", python("bench.bare_receiver"), workers),
         }
         for server in servers.values():
             saturate(server.port, tool=tool, connections=connections, duration_s=WARM_UP_S, run_id=_run_id())
@@ -79,15 +79,17 @@ def _run_id() -> str:
     return f"r{next(_runs)}"
 
 
-def _start(procs: Processes, role: str, argv: list[str]) -> Server:
+def _start(procs: Processes, role: str, argv: list[str], workers: int) -> Server:
+    """Start a server; ready once it answers and all its workers run (their CPU counts from then on)."""
     port = free_port()
     proc = procs.start(role, [*argv, "--port", str(port)], procs.lab.env())
 
     def answers() -> bool:
         try:
-            return requests.get(f"http://{LOOPBACK}:{port}/healthz", timeout=1).status_code == 200
+            answered = requests.get(f"http://{LOOPBACK}:{port}/healthz", timeout=1).status_code == 200
         except requests.RequestException:
             return False
+        return answered and len(descendants(proc.pid)) >= 1 + workers  # the master and its workers
 
     proc.wait_ready(answers)
     return Server(proc, port)

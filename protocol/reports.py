@@ -24,7 +24,7 @@ SENT_DATE_FORMAT = "%Y%m%d%H%M%S"
 MANDATORY = ("msgid", "to", "to_country", "err_code", "network", "rescnt")
 MAX_VALUE_CHARS = 64
 
-_RULES: Mapping[str, tuple[re.Pattern[str], str]] = {
+FIELD_RULES: Mapping[str, tuple[re.Pattern[str], str]] = {
     "msgid": (re.compile(r"[A-Za-z0-9]{1,20}"), "must be 1-20 letters or digits"),
     "to": (re.compile(r"[0-9]{1,13}"), "must be 1-13 digits"),
     "to_country": (re.compile(r"[0-9]{1,3}"), "must be 1-3 digits"),
@@ -116,7 +116,7 @@ def _single(params: Mapping[str, Sequence[str]], field: str) -> str:
 
 def _checked(params: Mapping[str, Sequence[str]], field: str) -> str:
     value = _single(params, field)
-    pattern, rule = _RULES[field]
+    pattern, rule = FIELD_RULES[field]
     if not pattern.fullmatch(value):
         raise InvalidReport(field, rule)
     return value

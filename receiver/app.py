@@ -7,6 +7,7 @@ answered 503 (the provider retries), never 500 and never a traceback.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -21,11 +22,13 @@ from supersms.receiver.replay import REPLAY_INTERVAL_S
 from supersms.receiver.responses import Response
 from supersms.receiver.runtime import Runtime, build_runtime
 from supersms.receiver.sources import client_address, is_allowed
+from supersms.receiver.validation import accept
 from supersms.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 HEALTH_PATH = "/healthz"
+SOURCE_CACHE_SIZE = 256  # (peer, X-Forwarded-For) pairs whose verdict is remembered, most recent first
 
 
 class ReceiverApp:
@@ -36,6 +39,7 @@ class ReceiverApp:
         self._replay_interval_s = replay_interval_s
         self._runtime: Runtime | None = None
         self._lock = threading.Lock()
+        self._source = functools.lru_cache(maxsize=SOURCE_CACHE_SIZE)(self._find_source)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         try:
@@ -80,10 +84,8 @@ class ReceiverApp:
 
     def _report(self, environ: WSGIEnvironment, method: str) -> Response:
         remote_addr = environ.get("REMOTE_ADDR", "")
-        source = client_address(
-            remote_addr, environ.get("HTTP_X_FORWARDED_FOR"), self.settings.trusted_proxies
-        )
-        if not is_allowed(source, self.settings.report_allow):
+        source, allowed = self._source(remote_addr, environ.get("HTTP_X_FORWARDED_FOR"))
+        if not allowed:
             logger.warning("report refused: source %s (peer %s) is not allowed", source, remote_addr)
             return responses.FORBIDDEN
         if method != "GET":
@@ -92,17 +94,23 @@ class ReceiverApp:
         if len(query) > self.settings.report_max_query_bytes:  # WSGI strings hold one character per byte
             limit = self.settings.report_max_query_bytes
             return responses.text(HTTPStatus.REQUEST_URI_TOO_LONG, f"query longer than {limit} bytes")
-        return self._accept(Delivery.now(query, str(source)))
+        return self._accept(Delivery.now(query, source))
+
+    def _find_source(self, remote_addr: str, forwarded_for: str | None) -> tuple[str, bool]:
+        """The client address as recorded (``"None"`` when it cannot be told) and whether it may deliver
+        reports. A pure function of the two headers, so remembered: the provider calls from a few addresses."""
+        source = client_address(remote_addr, forwarded_for, self.settings.trusted_proxies)
+        return str(source), is_allowed(source, self.settings.report_allow)
 
     def _accept(self, delivery: Delivery) -> Response:
         sink = self.runtime().sink
         try:
-            report = delivery.report()
+            report = accept(delivery.query)
         except InvalidReport as error:
             sink.keep_malformed(delivery, str(error))
             return responses.text(HTTPStatus.BAD_REQUEST, str(error))
         try:
-            sink.put(delivery, report.dedup_key())
+            sink.put(delivery, report.dedup_key)
         except StoreUnavailable as error:
             logger.error("report %s not taken: %s", report.msgid, error.__cause__ or error)
             return responses.unavailable("cannot store reports right now")

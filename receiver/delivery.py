@@ -31,10 +31,6 @@ class Delivery:
         """The validated report (raises :class:`~supersms.errors.InvalidReport`), parsed as consumers will."""
         return parse_query(self.query)
 
-    def fields(self) -> dict[str, str]:
-        """The stream entry's fields."""
-        return {"query": self.query, "received_ms": str(self.received_ms), "source": self.source}
-
     def to_line(self) -> bytes:
         """One spool line: compact ASCII JSON ending in a newline (a raw newline never appears inside)."""
         fields = {"query": self.query, "received_ms": self.received_ms, "source": self.source}

@@ -18,6 +18,7 @@ from supersms.errors import StoreUnavailable
 from supersms.receiver.delivery import Delivery
 from supersms.receiver.spool import SpoolWriter, claimed, complete_lines, spool_files
 from supersms.receiver.store import ReportStore
+from supersms.receiver.validation import accept
 from supersms.settings import Settings
 from supersms.workers.redis_io import connect
 
@@ -69,7 +70,7 @@ def _reports(lines: Iterable[bytes], store: ReportStore) -> Iterator[tuple[Deliv
     for line in lines:
         try:
             delivery = Delivery.from_line(line)
-            dedup_key = delivery.report().dedup_key()
+            dedup_key = accept(delivery.query).dedup_key
         except ValueError as error:  # bad JSON or UTF-8, or a report that does not validate (InvalidReport)
             logger.error("spool: keeping an unreadable line aside in the malformed stream: %s", error)
             raw = line.decode("utf-8", "backslashreplace").rstrip("\n")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from http import HTTPStatus
 
-from supersms.protocol.reports import Report, render_report_response
+from supersms.protocol.reports import render_report_response
+from supersms.receiver.validation import Accepted
 
 XML = "application/xml; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
@@ -36,7 +37,7 @@ def text(status: HTTPStatus, message: str, *extra: tuple[str, str]) -> Response:
     return respond(status, f"{message}\n".encode(), TEXT, *extra)
 
 
-def report_accepted(report: Report) -> Response:
+def report_accepted(report: Accepted) -> Response:
     """200 with the provider's ``report_response`` echoing msgid, to_country and to."""
     body = render_report_response(msgid=report.msgid, to_country=report.to_country, to=report.to)
     return respond(HTTPStatus.OK, body, XML)

@@ -103,6 +103,8 @@ class DurableSink:
             logger.warning("%s; reports go to the spool in %s until it answers", error, self.spool.directory)
 
     def _redis_answered(self) -> None:
+        if self._failed_at is None:  # the usual case, on every report: no lock to take
+            return
         with self._lock:
             was_away, self._failed_at = self._failed_at is not None, None
         if was_away:

@@ -10,8 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import redis
+from redis.exceptions import NoScriptError
 from redis.typing import EncodableT, FieldT
 
+from supersms.receiver.connections import HeldConnections
 from supersms.receiver.delivery import Delivery
 from supersms.workers import keys
 from supersms.workers.redis_io import translate_errors
@@ -28,8 +30,9 @@ class ReportStore:
 
     def __init__(self, *, redis: redis.Redis, received_ttl_s: int = RECEIVED_TTL_S) -> None:
         self._redis = redis
-        self._received_ttl_s = received_ttl_s
+        self._received_ttl_arg = str(received_ttl_s)
         self._store = redis.register_script(_STORE_SCRIPT)  # computes the SHA only; nothing connects here
+        self._connections = HeldConnections(redis.connection_pool)  # one report: one EVALSHA, nothing more
 
     def ping(self) -> None:
         """Raise :class:`StoreUnavailable` unless Redis answers."""
@@ -39,7 +42,7 @@ class ReportStore:
     def append(self, delivery: Delivery, dedup_key: str) -> bool:
         """Add the report to the stream; False when a delivery of the same report is already there."""
         with translate_errors("add a report to the stream"):
-            return self._store(*self._call(delivery, dedup_key)) is not None
+            return self._run_store(*self._call(delivery, dedup_key)) is not None
 
     def append_many(self, batch: Sequence[tuple[Delivery, str]]) -> int:
         """Add several reports in one round trip, in order; returns how many were new."""
@@ -62,13 +65,18 @@ class ReportStore:
         with translate_errors("keep a malformed report"):
             self._redis.xadd(keys.REPORTS_MALFORMED, fields, maxlen=MALFORMED_MAXLEN, approximate=True)
 
+    def _run_store(self, script_keys: list[str], args: list[str]) -> str | None:
+        """The script on a held connection: its SHA, or the script itself once Redis no longer has it cached
+        (a restart, or SCRIPT FLUSH)."""
+        numkeys_keys_args: tuple[EncodableT, ...] = (len(script_keys), *script_keys, *args)
+        try:
+            entry_id: str | None = self._connections.execute("EVALSHA", self._store.sha, *numkeys_keys_args)
+        except NoScriptError:
+            entry_id = self._connections.execute("EVAL", self._store.script, *numkeys_keys_args)
+        return entry_id
+
     def _call(self, delivery: Delivery, dedup_key: str) -> tuple[list[str], list[str]]:
-        """The script's keys and arguments for one report."""
-        fields = delivery.fields()
+        """The script's keys and arguments for one report (its stream entry's fields in order)."""
         script_keys = [keys.report_received(dedup_key), keys.REPORTS]
-        return script_keys, [
-            str(self._received_ttl_s),
-            fields["query"],
-            fields["received_ms"],
-            fields["source"],
-        ]
+        entry_fields = [delivery.query, str(delivery.received_ms), delivery.source]
+        return script_keys, [self._received_ttl_arg, *entry_fields]

@@ -168,10 +168,10 @@ def test_health_is_200_while_redis_answers(app: ReceiverApp) -> None:
 def test_an_unexpected_error_is_logged_and_answered_503_without_a_traceback(
     app: ReceiverApp, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def broken(params: object) -> None:
+    def broken(query: str) -> None:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr("supersms.receiver.delivery.parse_report", broken)
+    monkeypatch.setattr("supersms.receiver.app.accept", broken)
 
     with caplog.at_level(logging.ERROR, logger="supersms.receiver.app"):
         answer = call(app)
