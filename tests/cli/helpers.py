@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import dataclass
 
 import redis
@@ -39,6 +41,15 @@ def record_keys(client: redis.Redis) -> list[str]:
 def queue_length(client: redis.Redis) -> int:
     """Tasks waiting in the broker's ``sms.send`` list."""
     return int(client.llen(SEND_QUEUE))
+
+
+def enqueued_message_ids(client: redis.Redis) -> list[str]:
+    """The message ids of every task waiting in ``sms.send``: one per ``supersms.send``, many per batch."""
+    found: list[str] = []
+    for raw in client.lrange(SEND_QUEUE, 0, -1):
+        _, kwargs, _ = json.loads(base64.b64decode(json.loads(raw)["body"]))
+        found += kwargs["ids"] if "ids" in kwargs else [kwargs["id"]]
+    return found
 
 
 def assert_nothing_enqueued(client: redis.Redis) -> None:

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.cli.helpers import assert_nothing_enqueued, queue_length, record_keys
+from tests.cli.helpers import assert_nothing_enqueued, enqueued_message_ids, queue_length, record_keys
 
 BULK = 10_000
 
@@ -41,7 +41,8 @@ def test_ten_thousand_lines_are_enqueued_in_one_pass_with_ids_in_input_order(
         pipe.hget(f"supersms:msg:{{{message_id}}}", "to")
     assert pipe.execute() == [f"109344{n:04d}" for n in range(BULK)]
     assert len(record_keys(redis_client)) == BULK
-    assert queue_length(redis_client) == BULK
+    assert sorted(enqueued_message_ids(redis_client)) == sorted(ids), "every message in one task"
+    assert queue_length(redis_client) < BULK / 10, "a campaign goes in batch tasks"
 
 
 def test_stdin_is_read_with_a_dash_and_blank_lines_are_skipped(supersms, store, redis_client):
