@@ -83,7 +83,7 @@ def _stage(
         from supersms.tasks import app, send_many
 
         with not_consuming(app, queue, "bench", len(workers)):
-            send_many(messages)
+            send_many(messages, batch_size=1)  # one task a message, as the baseline
     else:
         with not_consuming(bare.app, queue, "bare", len(workers)):
             bare.enqueue(bare_fields(messages))
