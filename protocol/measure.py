@@ -104,34 +104,24 @@ def require_carriable(text: str, charset: Charset, *, korea: bool, field: str) -
     be UTF-8. The whole text is encoded once; the characters are looked at one by one only to name the first
     that fails.
     """
-    if _all_carriable(text, charset, korea=korea):
+    if _carriable(text, charset, korea=korea):
         return
     bad = next((char for char in text if not _carriable(char, charset, korea=korea)), None)
     if bad is not None:
         raise InvalidMessage(field, f"character {bad!r} cannot be sent {_where(charset, korea=korea)}")
 
 
-def _all_carriable(text: str, charset: Charset, *, korea: bool) -> bool:
-    """:func:`_carriable` for every character at once: these codecs encode character by character.
+def _carriable(text: str, charset: Charset, *, korea: bool) -> bool:
+    """Whether the charset carries every character of ``text``, checked for the whole text at once: these
+    codecs encode character by character, so the text passes exactly when each of its characters would.
 
-    For euc-kr, a character outside KS X 1001 takes more bytes in ``euc_kr`` than in ``cp949`` (8 against 2),
-    so the whole texts are equal exactly when every character is (the tests check every character).
+    For euc-kr, a character outside KS X 1001 takes more bytes in ``euc_kr`` (8-byte jamo) than in ``cp949``
+    (2), so the encodings are equal exactly when every character is in KS X 1001 (the tests check them all).
     """
     try:
         if charset is Charset.EUC_KR:
             return text.encode("euc_kr") == text.encode("cp949")
         text.encode("cp949" if korea else "utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _carriable(char: str, charset: Charset, *, korea: bool) -> bool:
-    try:
-        if charset is Charset.EUC_KR:
-            # Equal only for KS X 1001 characters; the euc_kr codec spells the others as 8-byte jamo.
-            return char.encode("euc_kr") == char.encode("cp949")
-        char.encode("cp949" if korea else "utf-8")
     except UnicodeEncodeError:
         return False
     return True
