@@ -68,9 +68,11 @@ def send_batch(self: Any, ids: list[str]) -> dict[str, int]:
     """Send recorded messages one after another in this task: a campaign's way to spare Celery's cost per task.
 
     Each message is still begun (checked, rate-limited, claimed), sent and recorded on its own, exactly as
-    ``supersms.send`` does; one that must try again later gets a ``supersms.send`` task of its own. A batch
-    stops after a time budget far below the broker's visibility timeout and re-enqueues what is left, so a
-    slow provider cannot make the broker hand the batch to a second worker. Redis failing mid-batch retries
+    ``supersms.send`` does; one that must try again later gets a ``supersms.send`` task of its own, except
+    when the global rate or the account pause holds it: then the rest of the batch waits with it, as a new
+    batch after the same countdown. A batch stops after a time budget far below the broker's visibility
+    timeout and re-enqueues what is left, so a slow provider cannot make the broker hand the batch to a second
+    worker. Redis failing mid-batch retries
     the whole batch: the messages already sent are finished and their claims turn the repeats into no-ops.
     """
     current = current_runtime()
@@ -88,15 +90,21 @@ def send_batch(self: Any, ids: list[str]) -> dict[str, int]:
             log.error("task %s: message %s dropped: %s", self.request.id, message_id, error)
             counts["dropped"] += 1
             continue
+        if step.held_back:  # the rate or the pause holds the rest of the batch as well: keep it together
+            enqueue_batch(ids[position:], countdown_s=step.again_in_s)
+            counts["held_back"] = len(ids) - position
+            break
         counts["attempted"] += 1
         if not step.done:
             enqueue_attempt(message_id, countdown_s=step.again_in_s)
     return dict(counts)
 
 
-def enqueue_batch(message_ids: Sequence[str], *, producer: Any = None) -> None:
+def enqueue_batch(
+    message_ids: Sequence[str], *, countdown_s: float | None = None, producer: Any = None
+) -> None:
     """Publish ``supersms.send_batch`` for recorded messages (ids only, nothing to mask)."""
-    send_batch.apply_async(kwargs={"ids": list(message_ids)}, producer=producer)
+    send_batch.apply_async(kwargs={"ids": list(message_ids)}, countdown=countdown_s, producer=producer)
 
 
 def enqueue_attempt(message_id: str, *, countdown_s: float | None = None, producer: Any = None) -> None:

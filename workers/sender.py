@@ -35,9 +35,14 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Next:
-    """What the task does after an attempt: nothing (``again_in_s`` None), or run again after a countdown."""
+    """What the task does after an attempt: nothing (``again_in_s`` None), or run again after a countdown.
+
+    ``held_back``: what holds the message is account-wide (the rate or the pause), so it holds the messages
+    queued behind it just as well.
+    """
 
     again_in_s: float | None = None
+    held_back: bool = False
 
     @property
     def done(self) -> bool:
@@ -90,7 +95,7 @@ class Sender:
         if begun.step == "claimed":
             return self._claimed_attempt(message_id, token, begun)
         if begun.step == "limited":
-            return self._later(begun.wait_s)
+            return self._later(begun.wait_s, held_back=True)
         if begun.step == "early":
             return self._later(begun.due_ms / 1000 - time.time())
         if begun.step == "paused" and begun.pause is not None:
@@ -190,7 +195,7 @@ class Sender:
             return self._expire(message_id)
         if self._store.defer(message_id, Status.RETRYING, {"reason": f"paused:{pause.code}"}) != begun.status:
             self._metrics.transition(Status.RETRYING)
-        return self._later(pause.remaining_s)
+        return self._later(pause.remaining_s, held_back=True)
 
     def _expire(self, message_id: str) -> Next:
         if self._store.defer(message_id, Status.FAILED, {"reason": "ttl_expired"}) == Status.FAILED:
@@ -198,9 +203,9 @@ class Sender:
         self._outcomes.settled(message_id)
         return DONE
 
-    def _later(self, delay_s: float) -> Next:
+    def _later(self, delay_s: float, *, held_back: bool = False) -> Next:
         """Run again after ``delay_s``, in hops no longer than the broker can hold a countdown safely."""
-        return Next(again_in_s=max(0.0, min(delay_s, self._max_countdown_s)))
+        return Next(again_in_s=max(0.0, min(delay_s, self._max_countdown_s)), held_back=held_back)
 
 
 def _next_attempt_ms(verdict: Verdict, attempted: Attempted) -> str:

@@ -90,3 +90,16 @@ def test_batch_size_one_keeps_a_task_per_message(sandbox, store, redis_client):
 
     send_many(({"to": KOREAN, "message": f"one {n}"} for n in range(600)), batch_size=1)
     assert redis_client.llen("sms.send") == 600
+
+
+def test_a_batch_held_by_the_rate_limit_waits_whole_instead_of_scattering(sandbox, start, store):
+    # A slot every 250 ms, booked at most 1 s ahead: six batches at once want more than the next second holds.
+    worker = start(SUPERSMS_RATE_LIMIT="4", SUPERSMS_RATE_BURST="1")
+    ids = recorded(store, 24)
+    for first in range(0, 24, 4):
+        enqueue_batch(ids[first : first + 4])
+    wait_for_status(store, ids, ["submitted"], timeout_s=40)
+    assert set(sends_by_ref(sandbox)) == set(ids) and set(sends_by_ref(sandbox).values()) == {1}
+    output = worker.output()
+    assert "'held_back':" in output, "the limit held the batch back at least once"
+    assert "Task supersms.send[" not in output, "no message left its batch for a task of its own"
