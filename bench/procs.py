@@ -6,10 +6,6 @@ id is that same pid, so no grandchild (a gunicorn worker, say) outlives it.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -18,6 +14,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from bench.measure import cpu_s, descendants, rss_mb
+from supersms.demo.children import Child
 
 if TYPE_CHECKING:
     from bench.common import Lab
@@ -32,48 +29,25 @@ class BenchError(Exception):
     """A benchmark could not run (a part did not start, a run did not finish in time); says why in one line."""
 
 
-class Proc:
-    """One subprocess whose output goes to ``log_path``; the leader of its own process group."""
+class Proc(Child):
+    """A :class:`~supersms.demo.children.Child` run from the project root, that also measures its process tree."""
 
     def __init__(self, role: str, argv: list[str], *, env: Mapping[str, str], log_path: Path) -> None:
-        self.role = role
-        self.log_path = log_path
-        with open(log_path, "wb") as log:  # the child keeps its own copy of the descriptor
-            self.popen = subprocess.Popen(
-                argv,
-                cwd=ROOT,
-                env=dict(env),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        super().__init__(role, argv, env=env, log_path=log_path, cwd=ROOT)
         self.pids = [self.popen.pid]
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
-    def running(self) -> bool:
-        return self.popen.poll() is None
-
-    def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def wait_ready(self, ready: Callable[[], bool], *, timeout_s: float = READY_TIMEOUT_S) -> None:
         """Wait until ``ready()``; then remember the process tree (for CPU and memory)."""
         deadline = time.monotonic() + timeout_s
         while not ready():
             if not self.running():
-                raise BenchError(f"the {self.role} exited at start: {self.last_line()}")
+                raise BenchError(f"the {self.role} exited at start: {self.last_log_line()}")
             if time.monotonic() > deadline:
-                raise BenchError(f"the {self.role} was not ready within {timeout_s:g} s: {self.last_line()}")
+                raise BenchError(
+                    f"the {self.role} was not ready within {timeout_s:g} s: {self.last_log_line()}"
+                )
             time.sleep(POLL_S)
         self.pids = descendants(self.pid)
-
-    def last_line(self) -> str:
-        lines = [line.strip() for line in self.log_text().splitlines() if line.strip()]
-        return lines[-1] if lines else "(no output)"
 
     def cpu_s(self) -> float:
         """CPU seconds used by the process and the children it had when it became ready."""
@@ -82,19 +56,6 @@ class Proc:
     def rss_mb(self) -> list[float]:
         """Resident memory of each process of the tree, MiB."""
         return [rss_mb(pid) for pid in self.pids]
-
-    def terminate(self) -> None:
-        if self.running():
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGTERM)
-
-    def reap(self, *, deadline: float) -> None:
-        """Wait for the leader until ``deadline``, then SIGKILL what is left of its group (its id is our pid)."""
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.popen.wait(timeout=max(0.0, deadline - time.monotonic()))
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.pid, signal.SIGKILL)
-        self.popen.wait(timeout=5)
 
 
 class Processes:

@@ -88,7 +88,7 @@ def drain(
             raise BenchError(f"only {sample.done} of {total} done after {timeout_s:g} s")
         for proc in measured:
             if not proc.running():
-                raise BenchError(f"the {proc.role} (pid {proc.pid}) exited: {proc.last_line()}")
+                raise BenchError(f"the {proc.role} (pid {proc.pid}) exited: {proc.last_log_line()}")
         time.sleep(POLL_S)
 
 

@@ -103,7 +103,7 @@ def _measure(lab: Lab, server: Server, tool: str, connections: int, duration_s: 
     )
     after = (server.proc.cpu_s(), redis_process.cpu_s(), *machine_jiffies())
     if not result.requests:
-        raise BenchError(f"the {server.proc.role} answered no request: {server.proc.last_line()}")
+        raise BenchError(f"the {server.proc.role} answered no request: {server.proc.last_log_line()}")
     server_cpu, redis_cpu, busy, jiffies = (end - start for start, end in zip(before, after, strict=True))
     return Measured(result, server_cpu / result.requests, redis_cpu / result.requests, busy / jiffies)
 

@@ -29,7 +29,7 @@ from supersms.protocol.codes import ReportClass, classify_report
 from supersms.protocol.reports import Report, parse_report
 from supersms.workers import keys, lua
 from supersms.workers.records import now_iso
-from supersms.workers.redis_io import translate_errors
+from supersms.workers.redis_io import as_text, translate_errors
 
 log = logging.getLogger(__name__)
 
@@ -200,7 +200,7 @@ class Correlator:
                 self._apply_to(message_id, entry.report, client=pipe)
             replies = pipe.execute()
         for (entry, message_id), (outcome, callback_due) in zip(targets, replies, strict=True):
-            entry.outcome = _text(outcome)
+            entry.outcome = as_text(outcome)
             entry.message_id = message_id
             entry.callback_due = bool(callback_due)
 
@@ -210,7 +210,7 @@ class Correlator:
             return []
         with translate_errors("read the msgid index"):
             values = self._redis.mget([keys.msgid(msgid) for msgid in msgids])
-        return [None if value is None else _text(value) for value in values]
+        return [None if value is None else as_text(value) for value in values]
 
     def _conclude(self, entry: _Entry, done: Pass, called: set[str]) -> str:
         """Follow up one applied entry (callback, lag), or park or dead-letter one that matched nothing."""
@@ -254,7 +254,3 @@ class Correlator:
             dead: dict[Any, Any] = {**entry_fields, "reason": reason}
             self._redis.xadd(keys.REPORTS_DEAD, dead, maxlen=DEAD_MAXLEN, approximate=True)
         return "dead"
-
-
-def _text(value: object) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)

@@ -19,7 +19,7 @@ import redis
 from supersms.errors import UnknownMessage
 from supersms.workers import keys, lua
 from supersms.workers.pause import PauseState, pause_state
-from supersms.workers.redis_io import translate_errors
+from supersms.workers.redis_io import as_text, translate_errors
 
 CREATE_BATCH = 1000
 
@@ -143,7 +143,7 @@ class MessageStore:
         args = [token, now_ms(), now_iso(), message_id, *rate_args, "1" if slot_booked else "0"]
         with translate_errors("begin an attempt"):
             reply = self._begin(keys=record_keys, args=args)
-        return _begun([_text(part) for part in reply])
+        return _begun([as_text(part) for part in reply])
 
     def settle(
         self,
@@ -168,19 +168,19 @@ class MessageStore:
         record_keys = [keys.message(message_id), keys.INFLIGHT, index_key, keys.DUE, keys.EVENTS]
         with translate_errors("record an attempt"):
             status, callback_due = self._settle(keys=record_keys, args=args)
-        return Settled(_text(status), bool(callback_due))
+        return Settled(as_text(status), bool(callback_due))
 
     def defer(self, message_id: str, status: Status, fields: Mapping[str, object]) -> str:
         """Change an unclaimed, unfinished record without an attempt; returns the status it now has."""
         args = [status.value, *_pairs({**fields, "updated_at": now_iso()})]
         with translate_errors("update a record"):
-            return _text(self._defer(keys=[keys.message(message_id)], args=args))
+            return as_text(self._defer(keys=[keys.message(message_id)], args=args))
 
     def expire_stale_claims(self, *, older_than_s: float) -> list[str]:
         """End claims older than ``older_than_s`` as ``outcome_unknown`` (and announce them); returns the ids ended."""
         cutoff_ms = now_ms() - int(older_than_s * 1000)
         with translate_errors("sweep stale claims"):
-            stale = [_text(m) for m in self._redis.zrangebyscore(keys.INFLIGHT, "-inf", cutoff_ms)]
+            stale = [as_text(m) for m in self._redis.zrangebyscore(keys.INFLIGHT, "-inf", cutoff_ms)]
             ended = [
                 message_id
                 for message_id in stale
@@ -199,7 +199,9 @@ class MessageStore:
         """
         cutoff_ms = now_ms() - int(older_than_s * 1000)
         with translate_errors("sweep overdue messages"):
-            candidates = [_text(m) for m in self._redis.zrangebyscore(keys.DUE, "-inf", cutoff_ms, 0, limit)]
+            candidates = [
+                as_text(m) for m in self._redis.zrangebyscore(keys.DUE, "-inf", cutoff_ms, 0, limit)
+            ]
             pipe = self._redis.pipeline(transaction=False)
             for message_id in candidates:
                 pipe.hmget(keys.message(message_id), "status", "claim")
@@ -220,7 +222,7 @@ class MessageStore:
         """Our message id for a provider msgid, if the send result has been recorded."""
         with translate_errors("read the msgid index"):
             value = self._redis.get(keys.msgid(msgid))
-        return None if value is None else _text(value)
+        return None if value is None else as_text(value)
 
 
 def public_view(raw: Mapping[str, str]) -> dict[str, Any]:
@@ -280,10 +282,6 @@ def _open(status: str | None, claim: str | None) -> bool:
 
 def _int_or_none(value: str | None) -> int | None:
     return int(value) if value else None
-
-
-def _text(value: object) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _batches(items: Iterable[Mapping[str, object]], size: int) -> Iterator[list[Mapping[str, object]]]:

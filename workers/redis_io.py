@@ -35,6 +35,11 @@ def translate_errors(doing: str) -> Iterator[None]:
         raise StoreUnavailable(f"Redis failed to {doing}: {error}") from error
 
 
+def as_text(value: object) -> str:
+    """A Redis reply part as text (a client without ``decode_responses`` gives bytes)."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 def is_redis_url(url: str) -> bool:
     """True for a broker URL that redis-py can open (the first of several, as kombu takes failover lists)."""
     return urlsplit(url.split(";", 1)[0]).scheme in REDIS_BROKER_SCHEMES

@@ -21,15 +21,23 @@ STOP_GRACE_S = 10.0
 KILL_WAIT_S = 5.0
 
 
-class Child:
-    """One ``python -m supersms ARGS`` subprocess whose output goes to ``log_path``."""
+def supersms_argv(args: list[str]) -> list[str]:
+    """``python -m supersms ARGS`` with this interpreter."""
+    return [sys.executable, "-m", "supersms", *args]
 
-    def __init__(self, role: str, args: list[str], *, env: Mapping[str, str], log_path: Path) -> None:
+
+class Child:
+    """One subprocess, the leader of its own process group, whose output goes to ``log_path``."""
+
+    def __init__(
+        self, role: str, argv: list[str], *, env: Mapping[str, str], log_path: Path, cwd: Path | None = None
+    ) -> None:
         self.role = role
         self.log_path = log_path
         with open(log_path, "wb") as log:  # the child keeps its own copy of the descriptor
             self.popen = subprocess.Popen(
-                [sys.executable, "-m", "supersms", *args],
+                argv,
+                cwd=cwd,
                 env=dict(env),
                 stdin=subprocess.DEVNULL,
                 stdout=log,

@@ -24,7 +24,7 @@ from typing import NamedTuple
 import requests
 
 from supersms.demo.batch import SENDER
-from supersms.demo.children import Child, stop_all
+from supersms.demo.children import Child, stop_all, supersms_argv
 from supersms.embedded import EmbeddedRedis, free_port
 from supersms.errors import SmsError
 from supersms.sandbox.faults import Faults
@@ -178,7 +178,7 @@ def _launch_flower(stack: Stack, work: Path) -> _Launched:
 
 
 def _child(stack: Stack, role: str, args: list[str], work: Path) -> Child:
-    child = Child(role, args, env=stack.env, log_path=work / f"{role}.log")
+    child = Child(role, supersms_argv(args), env=stack.env, log_path=work / f"{role}.log")
     stack.children.append(child)
     return child
 

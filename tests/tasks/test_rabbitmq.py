@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
+from drills.rabbitmq import AMQP_URL, rabbitmq_answers
 from tests.tasks.test_sending import KOREAN, accepted_refs, wait_for_status
-
-AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
-
-
-def rabbitmq_answers() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 5672), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
 
 pytestmark = [
     pytest.mark.rabbitmq,
