@@ -1,11 +1,10 @@
 """The baseline: the bare minimum a Celery worker does to send one message, with the same settings as ours.
 
 Same broker (the run's private Redis, ``BENCH_BROKER_URL``), JSON only, ``acks_late``, prefetch multiplier 1,
-threads pool (``-c``, and ``BENCH_CONCURRENCY`` for the pool size), the same keep-alive session and
-connection pool as the provider client (:func:`supersms.workers.provider.build_session`, sized to the
-threads + 4), the same timeouts. Each
-task is one POST of the form fields it carries, plus the account, to ``BENCH_API_URL``, and nothing else:
-no validation, no record, no claim, no rate limiter, no metrics, no task events.
+threads pool (``-c``, and ``BENCH_CONCURRENCY`` for the pool size), a plain keep-alive ``requests.Session``
+whose connection pool is sized as the provider client's (threads + 4), the same timeouts. Each task is one
+POST of the form fields it carries, plus the account, to ``BENCH_API_URL``, and nothing else: no
+validation, no record, no claim, no rate limiter, no metrics, no task events.
 
 Run by ``celery -A bench.bare worker -P threads -c N -Q bench.bare --prefetch-multiplier 1 -l INFO`` (the log
 level ``supersms worker`` runs at by default).
@@ -19,9 +18,9 @@ from typing import Any
 
 import requests
 from celery import Celery
+from requests.adapters import HTTPAdapter
 
 from supersms.sandbox.rules import Account
-from supersms.workers.provider import build_session
 
 TASK_NAME = "bench.bare_send"
 QUEUE = "bench.bare"
@@ -56,7 +55,9 @@ def session() -> requests.Session:
     with _lock:
         if os.getpid() not in _sessions:
             threads = int(os.environ.get("BENCH_CONCURRENCY", "32"))
-            _sessions[os.getpid()] = build_session(pool_size=threads + 4)
+            plain = requests.Session()
+            plain.mount("http://", HTTPAdapter(pool_maxsize=threads + 4))
+            _sessions[os.getpid()] = plain
         return _sessions[os.getpid()]
 
 

@@ -10,12 +10,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import redis
-from redis.exceptions import NoScriptError
 from redis.typing import EncodableT, FieldT
 
-from supersms.receiver.connections import HeldConnections
 from supersms.receiver.delivery import Delivery
 from supersms.workers import keys
+from supersms.workers.held_connections import HeldConnections
+from supersms.workers.lua import HeldScript
 from supersms.workers.redis_io import translate_errors
 
 RECEIVED_TTL_S = 7 * 86400  # a provider retries within minutes; a week also covers a long spool
@@ -32,7 +32,8 @@ class ReportStore:
         self._redis = redis
         self._received_ttl_arg = str(received_ttl_s)
         self._store = redis.register_script(_STORE_SCRIPT)  # computes the SHA only; nothing connects here
-        self._connections = HeldConnections(redis.connection_pool)  # one report: one EVALSHA, nothing more
+        # one report: one EVALSHA, nothing more
+        self._store_held = HeldScript(self._store, HeldConnections(redis.connection_pool))
 
     def ping(self) -> None:
         """Raise :class:`StoreUnavailable` unless Redis answers."""
@@ -42,7 +43,8 @@ class ReportStore:
     def append(self, delivery: Delivery, dedup_key: str) -> bool:
         """Add the report to the stream; False when a delivery of the same report is already there."""
         with translate_errors("add a report to the stream"):
-            return self._run_store(*self._call(delivery, dedup_key)) is not None
+            script_keys, args = self._call(delivery, dedup_key)
+            return self._store_held(keys=script_keys, args=args) is not None
 
     def append_many(self, batch: Sequence[tuple[Delivery, str]]) -> int:
         """Add several reports in one round trip, in order; returns how many were new."""
@@ -64,16 +66,6 @@ class ReportStore:
         }
         with translate_errors("keep a malformed report"):
             self._redis.xadd(keys.REPORTS_MALFORMED, fields, maxlen=MALFORMED_MAXLEN, approximate=True)
-
-    def _run_store(self, script_keys: list[str], args: list[str]) -> str | None:
-        """The script on a held connection: its SHA, or the script itself once Redis no longer has it cached
-        (a restart, or SCRIPT FLUSH)."""
-        numkeys_keys_args: tuple[EncodableT, ...] = (len(script_keys), *script_keys, *args)
-        try:
-            entry_id: str | None = self._connections.execute("EVALSHA", self._store.sha, *numkeys_keys_args)
-        except NoScriptError:
-            entry_id = self._connections.execute("EVAL", self._store.script, *numkeys_keys_args)
-        return entry_id
 
     def _call(self, delivery: Delivery, dedup_key: str) -> tuple[list[str], list[str]]:
         """The script's keys and arguments for one report (its stream entry's fields in order)."""

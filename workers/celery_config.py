@@ -8,6 +8,8 @@ Why each choice:
   worker. Kept short (default 100 s) so a killed worker's tasks return within about two minutes, with the
   restore sweep run every 5 s. Every countdown is capped at a quarter of it (longer waits hop), so no
   ETA task is ever redelivered while it waits (kombu#337, celery#4400).
+- ``broker_transport`` for a ``redis://`` or ``rediss://`` broker: kombu's Redis transport with one client
+  per channel (:mod:`supersms.workers.broker_transport`) instead of a new client per acknowledgement and event.
 - prefetch multiplier 1: a worker reserves no more tasks than it has threads, so tasks waiting for the rate
   limiter do not starve other workers; threads pool: sends are I/O-bound, one process keeps many in flight.
 """
@@ -15,12 +17,15 @@ Why each choice:
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from supersms.settings import Settings
+from supersms.workers import broker_transport
 
 SEND_QUEUE = "sms.send"
 REPORTS_QUEUE = "sms.reports"
 RESTORE_INTERVAL_S = 5
+REDIS_SCHEMES = frozenset({"redis", "rediss"})
 
 
 def max_countdown_s(settings: Settings) -> float:
@@ -32,6 +37,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     """The ``app.conf`` of the supersms Celery app."""
     return {
         "broker_url": settings.broker_url,
+        "broker_transport": transport_for(settings.broker_url),
         "broker_connection_retry_on_startup": True,
         "broker_transport_options": {
             "visibility_timeout": settings.visibility_timeout_s,
@@ -60,3 +66,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "worker_hijack_root_logger": False,
         "enable_utc": True,
     }
+
+
+def transport_for(broker_url: str) -> str | None:
+    """The kombu transport for ``broker_url``: ours for Redis, else None (kombu's choice by the URL's scheme)."""
+    scheme = urlsplit(broker_url.split(";", 1)[0]).scheme
+    return broker_transport.TRANSPORT if scheme in REDIS_SCHEMES else None

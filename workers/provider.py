@@ -21,6 +21,7 @@ from __future__ import annotations
 import http.client
 import io
 import logging
+import os
 import re
 import select
 import socket
@@ -30,6 +31,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 import urllib3.exceptions
@@ -54,6 +56,8 @@ RESET_WAIT_S = 1.0
 """How long a reused connection that ended without a reply waits for the reset proving its request was never
 read (the reset follows the request by one round trip)."""
 _CHUNK_BYTES = 8192
+_GET_HEADERS = {"Accept-Encoding": "identity"}
+_POST_HEADERS = {**_GET_HEADERS, "Content-Type": "application/x-www-form-urlencoded"}
 _NEVER_SENT = (
     requests.exceptions.URLRequired,
     requests.exceptions.MissingSchema,
@@ -63,10 +67,21 @@ _NEVER_SENT = (
 )
 
 
-def build_session(*, pool_size: int, max_idle_s: float = MAX_IDLE_S) -> requests.Session:
-    """A keep-alive session holding up to ``pool_size`` connections per host, each reused only while idle for
-    less than ``max_idle_s``; no automatic retries but the resend of a request the provider never read."""
+def build_session(*, url: str, pool_size: int, max_idle_s: float = MAX_IDLE_S) -> requests.Session:
+    """A keep-alive session for ``url`` holding up to ``pool_size`` connections per host, each reused only while
+    idle for less than ``max_idle_s``; no automatic retries but the resend of a request the provider never read.
+
+    The environment is read here, once, rather than by ``requests`` on every request (``trust_env``: a netrc
+    file looked for, every proxy variable scanned): the proxy ``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY`` name
+    for ``url`` unless ``NO_PROXY`` excludes it, and a CA bundle named by ``REQUESTS_CA_BUNDLE`` or
+    ``CURL_CA_BUNDLE``. A netrc file never applies: the account travels in the form.
+    """
     session = requests.Session()
+    session.trust_env = False
+    session.proxies = requests.utils.get_environ_proxies(url)
+    ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if ca_bundle:
+        session.verify = ca_bundle
     adapter = _KeepAliveAdapter(pool_size=pool_size, max_idle_s=max_idle_s)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
@@ -132,13 +147,13 @@ class ProviderClient:
         raise failure
 
     def _send(self, pairs: list[tuple[str, bytes]]) -> _Answer:
+        form = urlencode(pairs)  # what requests would make of the pairs, made here once
         as_query = self._method == "GET"
         with self._session.request(
             self._method,
-            self._url,
-            params=pairs if as_query else None,
-            data=None if as_query else pairs,
-            headers={"Accept-Encoding": "identity"},
+            f"{self._url}{'&' if '?' in self._url else '?'}{form}" if as_query else self._url,
+            data=None if as_query else form.encode("ascii"),
+            headers=_GET_HEADERS if as_query else _POST_HEADERS,
             timeout=self._timeout,
             allow_redirects=False,
             stream=True,

@@ -5,14 +5,15 @@
 -- ARGV[5..7] the rate limiter's interval, tolerance and longest wait (us; interval 0: no limit),
 -- ARGV[8] '1' when the caller waited for a slot booked by an earlier call, else '0'.
 -- In order, returns the first that applies:
---   {'missing'}, {'submitted'}, {'held'} (someone else holds the claim): nothing to do;
+--   {'missing'}, {'submitted'}, {'held'} (another attempt holds the claim): nothing to do;
 --   {'final', callback_due}: finished already (and announced now if an interrupted worker had not);
 --   {'expired', callback_due}: its ttl ran out: the record ends 'failed' / 'ttl_expired' and is announced;
 --   {'early', due_ms}: its next attempt is not due yet;
 --   {'paused', remaining_ms (-1: no end), pause value, expires_ms, status}: the account pause holds;
 --   {'wait', wait_us}: a rate slot is booked wait_us from now: wait, then begin again with ARGV[8] = '1';
 --   {'limited', wait_us}: the next rate slot opens too late to wait for: give the place back;
---   {'claimed', attempts, payload, expires_ms, budget_used}: the claim is ours; call the provider now.
+--   {'claimed', attempts, payload, expires_ms, budget_used}: the claim is ours (taken now, or by this same
+--   call run before: the same token); call the provider now.
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then
   return {'missing'}
@@ -23,7 +24,12 @@ end
 if status ~= 'queued' and status ~= 'retrying' then
   return {'final', announce(KEYS[1], KEYS[6])}
 end
-if redis.call('HEXISTS', KEYS[1], 'claim') == 1 then
+local claim = redis.call('HGET', KEYS[1], 'claim')
+if claim == ARGV[1] then  -- this very begin ran before (its reply was lost and the call went again)
+  return {'claimed', redis.call('HGET', KEYS[1], 'attempts'), redis.call('HGET', KEYS[1], 'payload'),
+    redis.call('HGET', KEYS[1], 'expires_ms') or '9007199254740991', redis.call('HGET', KEYS[1], 'budget_used') or '0'}
+end
+if claim then
   return {'held'}
 end
 local now_ms = tonumber(ARGV[2])

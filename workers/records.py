@@ -18,6 +18,7 @@ import redis
 
 from supersms.errors import UnknownMessage
 from supersms.workers import keys, lua
+from supersms.workers.held_connections import HeldConnections
 from supersms.workers.pause import PauseState, pause_state
 from supersms.workers.redis_io import as_text, translate_errors
 
@@ -99,8 +100,13 @@ class MessageStore:
         self._redis = redis_client
         self._record_ttl_s = record_ttl_s
         self._create = lua.register(redis_client, "record_create")
-        self._begin = lua.register(redis_client, "record_begin", uses=("gcra", "announce"))
-        self._settle = lua.register(redis_client, "record_settle", uses=("announce",))
+        # An attempt's two scripts run on held connections (one per sending thread at most): the send path's
+        # Redis cost is then its two round trips and little more.
+        held = HeldConnections(redis_client.connection_pool)
+        self._begin = lua.HeldScript(
+            lua.register(redis_client, "record_begin", uses=("gcra", "announce")), held
+        )
+        self._settle = lua.HeldScript(lua.register(redis_client, "record_settle", uses=("announce",)), held)
         self._defer = lua.register(redis_client, "record_defer")
         self._expire_claim = lua.register(redis_client, "record_expire_claim", uses=("announce",))
 

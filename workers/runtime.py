@@ -47,6 +47,8 @@ _runtimes: dict[int, Runtime] = {}
 _worker_concurrency: int | None = None
 POOL_HEADROOM = 4
 """Connections beyond one per task, for the worker's own threads that share the pools (the sweeper)."""
+REDIS_CONNECTIONS_PER_TASK = 2
+"""One held for the attempt's two scripts (:class:`MessageStore`), one for everything else a task does."""
 
 
 def adopt_worker_concurrency(concurrency: int) -> None:
@@ -85,7 +87,8 @@ def build_runtime(settings: Settings, *, run_callback: Callback) -> Runtime:
     """Wire the clients together from settings; requires the account credentials."""
     settings.require_credentials()
     pool_size = settings.worker_concurrency + POOL_HEADROOM
-    client = connect(settings.redis_url, max_connections=pool_size)
+    redis_pool_size = settings.worker_concurrency * REDIS_CONNECTIONS_PER_TASK + POOL_HEADROOM
+    client = connect(settings.redis_url, max_connections=redis_pool_size)
     store = MessageStore(redis_client=client, record_ttl_s=settings.record_ttl_s)
     outcomes = Outcomes(redis_client=client, store=store, run_callback=run_callback)
     pause = AccountPause(redis=client, cooldown_s=settings.pause_s)
@@ -94,7 +97,7 @@ def build_runtime(settings: Settings, *, run_callback: Callback) -> Runtime:
         url=settings.api_url,
         account_id=settings.account_id or "",
         password=settings.password or "",
-        session=build_session(pool_size=pool_size),
+        session=build_session(url=settings.api_url, pool_size=pool_size),
         connect_timeout_s=settings.connect_timeout_s,
         read_timeout_s=settings.read_timeout_s,
         method=settings.http_method,

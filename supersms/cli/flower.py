@@ -59,6 +59,10 @@ def main(argv: list[str]) -> int:
     """Run Flower for the supersms app until it is stopped."""
     from supersms.tasks.app import app
 
+    # Flower finds the broker (for queue lengths) by the scheme of the connection's URL, which kombu writes
+    # from the transport's name: it watches with kombu's own Redis transport, under its own name.
+    if app.conf.broker_transport:  # (reading the setting configures the app first, so the change holds)
+        app.conf.broker_transport = None
     args = flower_argv(argv, value_options(options))
     if not HELP_FLAGS & set(args) and not any(arg.startswith("--address=") for arg in args):
         args.append(f"--address={DEFAULT_ADDRESS}")

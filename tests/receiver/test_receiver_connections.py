@@ -1,4 +1,4 @@
-"""Connections the receiver holds for its one command per report: reused, kept in step, never shared."""
+"""Held connections (the receiver's one command per report): reused, kept in step, never shared."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from supersms.embedded import EmbeddedRedis
-from supersms.receiver.connections import HeldConnections
 from supersms.receiver.delivery import Delivery
 from supersms.receiver.store import ReportStore
 from supersms.workers import keys
+from supersms.workers.held_connections import HeldConnections
 from supersms.workers.redis_io import connect
 
 SLOW_SCRIPT = "local n = 0 while n < 40000000 do n = n + 1 end return 'late'"  # keeps Redis busy ~0.3 s

@@ -16,6 +16,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qs, quote_plus, urlsplit
 
@@ -28,6 +29,7 @@ from supersms.sandbox import Account, Faults, Sandbox
 from supersms.sandbox.server import SandboxHandler
 from supersms.workers.provider import ProviderClient, build_session
 
+PROVIDER_URL = "https://rest.supersms.co/sms/xml"
 ACCOUNT_ID = "acct-Id-7Q"
 PASSWORD = "S3cr3t/+&=pw"
 SECRETS = (ACCOUNT_ID, PASSWORD, quote_plus(PASSWORD), quote_plus(ACCOUNT_ID))
@@ -277,7 +279,7 @@ def link(request: pytest.FixtureRequest, serve: Serve, session: requests.Session
 
 @pytest.fixture
 def session() -> Iterator[requests.Session]:
-    with build_session(pool_size=2) as session:
+    with build_session(url=PROVIDER_URL, pool_size=2) as session:
         yield session
 
 
@@ -534,12 +536,74 @@ def test_only_post_and_get_are_offered(session: requests.Session) -> None:
 
 
 def test_the_session_pools_the_asked_number_of_connections_and_never_retries() -> None:
-    with build_session(pool_size=7) as session:
-        adapter = session.get_adapter("https://rest.supersms.co/sms/xml")
+    with build_session(url=PROVIDER_URL, pool_size=7) as session:
+        adapter = session.get_adapter(PROVIDER_URL)
         assert isinstance(adapter, requests.adapters.HTTPAdapter)
         assert adapter.max_retries.total == 0
         assert adapter.poolmanager.connection_pool_kw["maxsize"] == 7
         assert session.get_adapter("http://127.0.0.1/") is adapter
+
+
+@pytest.mark.parametrize(
+    ("environment", "proxies"),
+    [
+        ({"HTTPS_PROXY": "http://proxy.example:3128"}, {"https": "http://proxy.example:3128"}),
+        ({"HTTPS_PROXY": "http://proxy.example:3128", "NO_PROXY": "supersms.co"}, {}),
+        ({"ALL_PROXY": "socks5://proxy.example:1080"}, {"all": "socks5://proxy.example:1080"}),
+        ({}, {}),
+    ],
+)
+def test_the_session_takes_its_proxy_for_the_provider_from_the_environment_once(
+    environment: dict[str, str], proxies: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in (
+        "HTTPS_PROXY",
+        "HTTP_PROXY",
+        "ALL_PROXY",
+        "NO_PROXY",
+        "https_proxy",
+        "http_proxy",
+        "all_proxy",
+        "no_proxy",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    with build_session(url=PROVIDER_URL, pool_size=1) as session:
+        assert session.trust_env is False  # requests does not scan the environment again on every request
+        assert session.proxies == proxies
+
+
+@pytest.mark.parametrize(
+    ("environment", "verify"),
+    [
+        ({"REQUESTS_CA_BUNDLE": "/etc/bundle.pem", "CURL_CA_BUNDLE": "/etc/curl.pem"}, "/etc/bundle.pem"),
+        ({"CURL_CA_BUNDLE": "/etc/curl.pem"}, "/etc/curl.pem"),
+        ({}, True),
+    ],
+)
+def test_the_session_takes_a_ca_bundle_named_in_the_environment(
+    environment: dict[str, str], verify: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    with build_session(url=PROVIDER_URL, pool_size=1) as session:
+        assert session.verify == verify
+
+
+def test_a_netrc_file_never_adds_credentials_to_a_request(
+    serve: Serve, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password elsewhere\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    server = serve(respond(200, PAGE_XML))
+    with build_session(url=server.url, pool_size=1) as session:
+        assert client_for(server.url, session).submit(FIELDS) == ACCEPTED
+    assert "authorization" not in {name.lower() for name in server.requests[0].headers}
 
 
 @pytest.mark.parametrize("idle_close", [answer_then_close_unread, answer_then_end_stream_as_request_arrives])
@@ -584,7 +648,7 @@ def test_a_request_sent_again_is_sent_once_only(link: Link) -> None:
 
 def test_a_connection_idle_for_longer_than_the_bound_is_not_reused(serve: Serve) -> None:
     server = serve(respond(200, PAGE_XML))
-    with build_session(pool_size=1, max_idle_s=0.05) as session:
+    with build_session(url=PROVIDER_URL, pool_size=1, max_idle_s=0.05) as session:
         client = client_for(server.url, session)
         client.submit(FIELDS)
         time.sleep(0.1)

@@ -56,6 +56,15 @@ def test_only_one_of_two_claims_is_granted(store):
     assert second.step == "held"
 
 
+def test_a_begin_run_again_with_its_own_token_finds_its_claim_once(store):
+    """A begin whose reply was lost is sent again on a new connection: it is still the one attempt."""
+    store.create_many([record("a1", payload='{"to": "01093446280"}')])
+    first, again = claim(store, "a1", "t1"), claim(store, "a1", "t1")
+    assert again == first
+    assert (again.step, again.attempts, again.payload) == ("claimed", 1, '{"to": "01093446280"}')
+    assert claim(store, "a1", "t2").step == "held"
+
+
 def test_a_finished_message_cannot_be_claimed_again(store):
     store.create_many([record("a1")])
     claim(store, "a1", "t1")
@@ -215,3 +224,11 @@ def test_a_rate_slot_is_booked_ahead_when_near_and_refused_when_far(store):
     assert store.begin("m2", "t", rate_args=near, slot_booked=True).step == "claimed"
     fourth = store.begin("m3", "t", rate_args=rate_args(10, max_wait_s=0.05))
     assert fourth.step == "limited" and fourth.wait_s > 0.05
+
+
+def test_an_attempt_begins_and_settles_after_redis_forgot_its_scripts(store, redis_client):
+    store.create_many([record("a1")])
+    redis_client.script_flush()
+    assert claim(store, "a1", "t1").step == "claimed"
+    redis_client.script_flush()
+    assert store.settle("a1", "t1", Status.SUBMITTED, {"msgid": "00000001"}).status == "submitted"

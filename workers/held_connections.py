@@ -1,9 +1,11 @@
-"""Redis connections the receiver keeps at hand, so that storing a report costs its round trip and little more.
+"""Redis connections kept at hand for the hottest commands, so that one costs its round trip and little more.
+
+The receiver stores each report with one script on them, and a worker begins and settles each attempt so.
 
 Through the client, every command checks a connection out of the pool under a lock and probes it for unread
 data (a non-blocking ``recv`` that gives up the GIL, with two ``settimeout`` calls), then passes through
-retry and metrics wrappers and checks the connection back in: more CPU than the round trip itself, on the
-receiver's one command per report. :class:`HeldConnections` takes connections from the client's pool once
+retry and metrics wrappers and checks the connection back in: more CPU than the round trip itself.
+:class:`HeldConnections` takes connections from the client's pool once
 (so with its timeouts, health checks and retry policy, and closed when the client is closed) and keeps the
 idle ones on a stack of its own. A connection goes back on the stack after a complete reply only; any other
 failure disconnects it first (it connects again on its next command), so it never holds unread data. One

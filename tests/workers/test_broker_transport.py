@@ -1,0 +1,55 @@
+"""The Redis broker transport: kombu's, with one synchronous client per connection pool."""
+
+from __future__ import annotations
+
+import pytest
+from kombu import Connection, Exchange, Producer, Queue
+
+from supersms.workers.broker_transport import TRANSPORT, Channel
+from supersms.workers.celery_config import transport_for
+
+
+@pytest.mark.parametrize(
+    ("url", "transport"),
+    [
+        ("redis://127.0.0.1:6379/0", TRANSPORT),
+        ("rediss://redis.example:6380/0?ssl_cert_reqs=required", TRANSPORT),
+        ("redis://127.0.0.1:6379/0;redis://127.0.0.1:6380/0", TRANSPORT),
+        ("amqp://guest:guest@127.0.0.1:5672//", None),
+        ("sentinel://127.0.0.1:26379", None),
+    ],
+)
+def test_redis_brokers_use_the_transport_and_others_keep_kombus(url: str, transport: str | None) -> None:
+    assert transport_for(url) == transport
+
+
+def test_a_channel_builds_its_synchronous_client_once_per_pool(redis_url: str) -> None:
+    with Connection(redis_url, transport=TRANSPORT) as connection:
+        channel = connection.default_channel
+        assert isinstance(channel, Channel)
+        first = channel._create_client()
+        assert channel._create_client() is first
+        assert channel._create_client(asynchronous=True) is not first  # the event loop's own, as in kombu
+
+        channel._pool = None  # what kombu does when it gives up a pool after a connection error
+        again = channel._create_client()
+        assert again is not first
+        assert again.connection_pool is channel.pool
+
+
+def test_messages_published_and_acknowledged_through_the_shared_client_arrive_once(redis_url: str) -> None:
+    queue = Queue("transport-test", Exchange("transport-test", type="direct"), routing_key="transport-test")
+    with Connection(redis_url, transport=TRANSPORT) as connection:
+        producer = Producer(connection.default_channel)
+        for n in range(20):
+            producer.publish({"n": n}, exchange=queue.exchange, routing_key="transport-test", declare=[queue])
+        received: list[int] = []
+        with connection.Consumer(
+            queue, callbacks=[lambda body, message: (received.append(body["n"]), message.ack())]
+        ):
+            while len(received) < 20:
+                connection.drain_events(timeout=5)
+        again = connection.Consumer(queue, callbacks=[lambda body, message: received.append(body["n"])])
+        with again, pytest.raises(TimeoutError):
+            connection.drain_events(timeout=0.5)
+    assert received == list(range(20))
