@@ -31,7 +31,7 @@ from bench.procs import BenchError
 from bench.table import Figure, Result, Target, number, render
 from supersms.protocol.message import Message
 from supersms.workers.celery_config import SEND_QUEUE
-from supersms.workers.intake import queued_record
+from supersms.workers.intake import message_fields, queued_fields
 from supersms.workers.masking import masked_repr
 from supersms.workers.records import MessageStore
 
@@ -92,7 +92,10 @@ def _record(lab: Lab, accepted: list[tuple[str, Message]]) -> None:
     store = MessageStore(redis_client=lab.client, record_ttl_s=settings().record_ttl_s)
     now = datetime.now(UTC)
     ttl_s = settings().default_ttl_s
-    store.create_many(queued_record(mid, message, default_ttl_s=ttl_s, now=now) for mid, message in accepted)
+    store.create_many(
+        (message_fields(mid, message, default_ttl_s=ttl_s, now=now) for mid, message in accepted),
+        common=queued_fields(now),
+    )
 
 
 def _publish(ids: list[str]) -> None:

@@ -23,7 +23,7 @@ from supersms.errors import InvalidMessage, StoreUnavailable
 from supersms.protocol.message import Message, validate_message, validate_message_id
 from supersms.tasks.app import app, settings
 from supersms.tasks.bulk import Publisher
-from supersms.workers.intake import new_message_id, queued_record, with_ref
+from supersms.workers.intake import message_fields, new_message_id, queued_fields, with_ref
 from supersms.workers.metrics import MetricsRecorder
 from supersms.workers.records import MessageStore, Status
 from supersms.workers.redis_io import connect
@@ -181,8 +181,11 @@ def _record(batch: list[tuple[str, Message]], *, now: datetime, extra: dict[str,
     """Create the ``queued`` records of validated messages (with ``extra`` fields); True where new."""
     default_ttl_s = settings().default_ttl_s
     created = _store().create_many(
-        {**queued_record(message_id, message, default_ttl_s=default_ttl_s, now=now), **extra}
-        for message_id, message in batch
+        (
+            message_fields(message_id, message, default_ttl_s=default_ttl_s, now=now)
+            for message_id, message in batch
+        ),
+        common={**queued_fields(now), **extra},
     )
     _metrics().transition(Status.QUEUED, sum(created))
     return created

@@ -38,24 +38,35 @@ def with_ref(message: Message, message_id: str) -> Message:
 def queued_record(
     message_id: str, message: Message, *, default_ttl_s: int, now: datetime
 ) -> dict[str, object]:
-    """The fields of a new ``queued`` record; ``message`` must already carry its ``ref`` (see :func:`with_ref`).
+    """The fields of a new ``queued`` record; ``message`` must already carry its ``ref`` (see :func:`with_ref`)."""
+    return {**queued_fields(now), **message_fields(message_id, message, default_ttl_s=default_ttl_s, now=now)}
 
-    The payload is JSON text already, written as the store writes nested values.
-    """
-    ttl_s = message.ttl_s or default_ttl_s
+
+def queued_fields(now: datetime) -> dict[str, object]:
+    """The fields that every ``queued`` record created at ``now`` has alike (``create_many``'s ``common``)."""
     stamp = _iso(now)
     return {
-        "id": message_id,
         "status": Status.QUEUED.value,
+        "attempts": "0",
+        "budget_used": "0",
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
+
+
+def message_fields(
+    message_id: str, message: Message, *, default_ttl_s: int, now: datetime
+) -> dict[str, object]:
+    """The fields of a new record that are the message's own; the payload is JSON text already, written as
+    the store writes nested values."""
+    ttl_s = message.ttl_s or default_ttl_s
+    return {
+        "id": message_id,
         "to_country": message.to_country,
         "to": message.to,
         "ref": message.ref,
         "payload": _payload_json(message.as_fields()),
-        "attempts": "0",
-        "budget_used": "0",
         "expires_ms": str(int((now.timestamp() + ttl_s) * 1000)),
-        "created_at": stamp,
-        "updated_at": stamp,
     }
 
 

@@ -110,23 +110,33 @@ class MessageStore:
         self._defer = lua.register(redis_client, "record_defer")
         self._expire_claim = lua.register(redis_client, "record_expire_claim", uses=("announce",))
 
-    def create_many(self, records: Iterable[Mapping[str, object]]) -> list[bool]:
+    def create_many(
+        self, records: Iterable[Mapping[str, object]], *, common: Mapping[str, object] | None = None
+    ) -> list[bool]:
         """Create records (each with an ``id``), a script call per batch; True where created, False where taken.
 
-        A ``queued`` record is due from now (the lost-task sweep looks at it if no task runs it).
+        ``common`` fields are every record's (a record's own field of the same name wins); they travel once
+        per batch. A ``queued`` record is due from now (the lost-task sweep looks at it if no task runs it).
         """
+        common = common or {}
+        common_json = json.dumps(_pairs(common), ensure_ascii=False)
+        common_status = common.get("status")
         created: list[bool] = []
         for batch in _batches(records, CREATE_BATCH):
             due_ms = str(now_ms())
             ids = [str(record["id"]) for record in batch]
             rows = [
-                [due_ms if record.get("status") == Status.QUEUED else "", message_id, *_pairs(record)]
+                [
+                    due_ms if record.get("status", common_status) == Status.QUEUED else "",
+                    message_id,
+                    *_pairs(record),
+                ]
                 for message_id, record in zip(ids, batch, strict=True)
             ]
             with translate_errors("create records"):
                 replies = self._create(
                     keys=[keys.DUE, *map(keys.message, ids)],
-                    args=[self._record_ttl_s, json.dumps(rows, ensure_ascii=False)],
+                    args=[self._record_ttl_s, json.dumps(rows, ensure_ascii=False), common_json],
                 )
             created += [bool(reply) for reply in replies]
         return created

@@ -134,11 +134,11 @@ def test_a_batch_that_cannot_be_recorded_stops_the_batches_after_it(store, redis
     create_many = real_store.create_many
     calls = []
 
-    def second_batch_fails(records):
+    def second_batch_fails(records, **options):
         calls.append(1)
         if len(calls) == 2:
             raise StoreUnavailable("Redis went away")
-        return create_many(records)
+        return create_many(records, **options)
 
     monkeypatch.setattr(real_store, "create_many", second_batch_fails)
     messages = [{"to": KOREAN, "message": f"m{n}", "id": f"partial{n}"} for n in range(12)]

@@ -232,3 +232,15 @@ def test_an_attempt_begins_and_settles_after_redis_forgot_its_scripts(store, red
     assert claim(store, "a1", "t1").step == "claimed"
     redis_client.script_flush()
     assert store.settle("a1", "t1", Status.SUBMITTED, {"msgid": "00000001"}).status == "submitted"
+
+
+def test_common_fields_go_to_every_record_and_a_records_own_field_wins(store, redis_client):
+    own = record("a1", status=None, attempts=None, to="1000000000")
+    created = store.create_many(
+        [{k: v for k, v in own.items() if v is not None}, {"id": "a2", "to": "1093446281"}],
+        common={"status": "queued", "attempts": "0", "to": "1099999999"},
+    )
+    assert created == [True, True]
+    assert (store.load("a1")["status"], store.load("a1")["to"]) == ("queued", "1000000000")
+    assert store.load("a2") == {"id": "a2", "status": "queued", "attempts": "0", "to": "1093446281"}
+    assert {member for member, _ in redis_client.zrange(keys.DUE, 0, -1, withscores=True)} == {"a1", "a2"}
