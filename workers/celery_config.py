@@ -17,10 +17,10 @@ Why each choice:
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from supersms.settings import Settings
 from supersms.workers import broker_transport
+from supersms.workers.redis_io import url_scheme
 
 SEND_QUEUE = "sms.send"
 REPORTS_QUEUE = "sms.reports"
@@ -70,5 +70,4 @@ def celery_config(settings: Settings) -> dict[str, Any]:
 
 def transport_for(broker_url: str) -> str | None:
     """The kombu transport for ``broker_url``: ours for Redis, else None (kombu's choice by the URL's scheme)."""
-    scheme = urlsplit(broker_url.split(";", 1)[0]).scheme
-    return broker_transport.TRANSPORT if scheme in REDIS_SCHEMES else None
+    return broker_transport.TRANSPORT if url_scheme(broker_url) in REDIS_SCHEMES else None

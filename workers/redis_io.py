@@ -23,7 +23,7 @@ def connect(url: str, *, max_connections: int = 64) -> redis.Redis:
     Over TCP (``redis://``) its sockets are :class:`KernelTimeoutConnection`; TLS and Unix sockets keep
     redis-py's own connections.
     """
-    plain_tcp = urlsplit(url).scheme == "redis"  # redis-py's own class otherwise: TLS, or a Unix socket
+    plain_tcp = url_scheme(url) == "redis"  # redis-py's own class otherwise: TLS, or a Unix socket
     return redis.Redis.from_url(
         url,
         decode_responses=True,
@@ -84,4 +84,9 @@ def as_text(value: object) -> str:
 
 def is_redis_url(url: str) -> bool:
     """True for a broker URL that redis-py can open (the first of several, as kombu takes failover lists)."""
-    return urlsplit(url.split(";", 1)[0]).scheme in REDIS_BROKER_SCHEMES
+    return url_scheme(url) in REDIS_BROKER_SCHEMES
+
+
+def url_scheme(url: str) -> str:
+    """The scheme of ``url``, or of the first of several (kombu's failover lists separate them with ``;``)."""
+    return urlsplit(url.split(";", 1)[0]).scheme
