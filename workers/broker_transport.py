@@ -2,13 +2,13 @@
 
 kombu builds a new ``redis.Redis`` for every acknowledgement, every unacked-index update and every event
 publish (``Channel.conn_or_acquire``). With redis-py 8 building one costs about as much as a round trip to
-Redis (its response-callback table is copied each time), and a worker does it five times per task. The
+Redis (its response-callback table is copied each time), and a worker does it several times per task. The
 client only wraps the channel's connection pool and is thread-safe, so one per pool does the same work:
 commands still check a connection out of the pool, and a pipeline is still a new object per use. When
 kombu replaces the pool (after a connection error), the client is built again for the new pool.
 
-Used for ``redis://`` brokers (:func:`supersms.workers.celery_config.celery_config`); other brokers, and
-failover URLs kombu switches to, use their own transports unchanged.
+Used for ``redis://`` and ``rediss://`` brokers (:func:`supersms.workers.celery_config.celery_config`);
+other brokers, and failover URLs kombu switches to, use their own transports unchanged.
 """
 
 from __future__ import annotations
