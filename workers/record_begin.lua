@@ -24,16 +24,19 @@ end
 if status ~= 'queued' and status ~= 'retrying' then
   return {'final', announce(KEYS[1], KEYS[6])}
 end
+local expires_ms = redis.call('HGET', KEYS[1], 'expires_ms') or '9007199254740991'
+local function claimed(attempts)
+  return {'claimed', attempts, redis.call('HGET', KEYS[1], 'payload'), expires_ms,
+    redis.call('HGET', KEYS[1], 'budget_used') or '0'}
+end
 local claim = redis.call('HGET', KEYS[1], 'claim')
 if claim == ARGV[1] then  -- this very begin ran before (its reply was lost and the call went again)
-  return {'claimed', redis.call('HGET', KEYS[1], 'attempts'), redis.call('HGET', KEYS[1], 'payload'),
-    redis.call('HGET', KEYS[1], 'expires_ms') or '9007199254740991', redis.call('HGET', KEYS[1], 'budget_used') or '0'}
+  return claimed(redis.call('HGET', KEYS[1], 'attempts'))
 end
 if claim then
   return {'held'}
 end
 local now_ms = tonumber(ARGV[2])
-local expires_ms = redis.call('HGET', KEYS[1], 'expires_ms') or '9007199254740991'
 if now_ms >= tonumber(expires_ms) then
   redis.call('HSET', KEYS[1], 'status', 'failed', 'reason', 'ttl_expired', 'updated_at', ARGV[3])
   redis.call('ZREM', KEYS[3], ARGV[4])
@@ -61,5 +64,4 @@ redis.call('HSET', KEYS[1], 'claim', ARGV[1], 'claimed_ms', ARGV[2], 'updated_at
 local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[4])
 redis.call('ZREM', KEYS[3], ARGV[4])
-return {'claimed', attempts, redis.call('HGET', KEYS[1], 'payload'), expires_ms,
-  redis.call('HGET', KEYS[1], 'budget_used') or '0'}
+return claimed(attempts)
