@@ -10,6 +10,7 @@ keeps them in one slot.
 | ``supersms:due`` | sorted set | permanent; ids leave when claimed or found finished | unclaimed, unfinished message ids scored by when their next attempt is due (lost-task sweep) |
 | ``supersms:inflight`` | sorted set | permanent | message ids claimed for an attempt, scored by claim time (stale-claim sweep) |
 | ``supersms:rate`` | string | a few seconds | GCRA theoretical arrival time for the global rate limiter |
+| ``supersms:rate:line`` | string | until its time | the rate slot promised to the last send given back (its countdown) |
 | ``supersms:pause`` | string | the pause cool-down | the account-wide pause: the err_code that opened it |
 | ``supersms:reports`` | stream | entries deleted once handled; parked (unmatched) reports stay pending | incoming delivery reports |
 | ``supersms:reports:dead`` | stream | capped length | reports that never matched within the horizon |
@@ -33,6 +34,7 @@ PREFIX = "supersms"
 INFLIGHT = f"{PREFIX}:inflight"
 DUE = f"{PREFIX}:due"
 RATE = f"{PREFIX}:rate"
+RATE_LINE = f"{PREFIX}:rate:line"
 PAUSE = f"{PREFIX}:pause"
 REPORTS = f"{PREFIX}:reports"
 REPORTS_DEAD = f"{PREFIX}:reports:dead"

@@ -1,6 +1,7 @@
 -- Begin one send attempt: everything that must hold before the provider may be called, in one atomic step.
 -- KEYS[1] record hash, KEYS[2] in-flight sorted set, KEYS[3] due sorted set (the claimed id leaves it),
--- KEYS[4] pause flag, KEYS[5] rate limiter key, KEYS[6] events stream.
+-- KEYS[4] pause flag, KEYS[5] rate limiter key, KEYS[6] events stream, KEYS[7] the rate limiter's line of
+-- sends given back (see gcra.lua).
 -- ARGV[1] claim token, ARGV[2] now (epoch ms), ARGV[3] now (ISO 8601), ARGV[4] message id,
 -- ARGV[5..7] the rate limiter's interval, tolerance and longest wait (us; interval 0: no limit),
 -- ARGV[8] '1' when the caller waited for a slot booked by an earlier call, else '0'.
@@ -11,7 +12,8 @@
 --   {'early', due_ms}: its next attempt is not due yet;
 --   {'paused', remaining_ms (-1: no end), pause value, expires_ms, status}: the account pause holds;
 --   {'wait', wait_us}: a rate slot is booked wait_us from now: wait, then begin again with ARGV[8] = '1';
---   {'limited', wait_us}: the next rate slot opens too late to wait for: give the place back;
+--   {'limited', wait_us}: the next rate slot opens too late to wait for: give the place back, and come back
+--   in wait_us, the turn in the line of sends given back;
 --   {'claimed', attempts, payload, expires_ms, budget_used}: the claim is ours (taken now, or by this same
 --   call run before: the same token); call the provider now.
 local status = redis.call('HGET', KEYS[1], 'status')
@@ -52,7 +54,7 @@ if pause then
 end
 local interval_us = tonumber(ARGV[5])
 if interval_us > 0 and ARGV[8] ~= '1' then
-  local slot = reserve_slot(KEYS[5], interval_us, tonumber(ARGV[6]), tonumber(ARGV[7]))
+  local slot = reserve_slot(KEYS[5], interval_us, tonumber(ARGV[6]), tonumber(ARGV[7]), KEYS[7])
   if slot[1] == 0 then
     return {'limited', slot[2]}
   end

@@ -49,8 +49,8 @@ class Begun:
     """What beginning an attempt found (``record_begin.lua``): the ``step`` to take, and what it needs.
 
     Steps: ``claimed`` (call the provider: ``attempts``, ``payload``, ``expires_ms``, ``budget_used``),
-    ``wait`` (a rate slot is booked ``wait_s`` ahead), ``limited`` (the next slot is ``wait_s`` away),
-    ``early`` (due at ``due_ms``), ``paused`` (``pause`` holds; ``status``, ``expires_ms``), ``final`` and
+    ``wait`` (a rate slot is booked ``wait_s`` ahead), ``limited`` (no slot is near enough: come back in
+    ``wait_s``, the turn in the line of sends given back), ``early`` (due at ``due_ms``), ``paused`` (``pause`` holds; ``status``, ``expires_ms``), ``final`` and
     ``expired`` (``callback_due``), ``missing``, ``submitted``, ``held``.
     """
 
@@ -155,7 +155,10 @@ class MessageStore:
         ``rate_args`` are the limiter's (:meth:`RateLimiter.script_args`); ``slot_booked`` when the caller
         has waited for a slot an earlier call booked.
         """
-        record_keys = [keys.message(message_id), keys.INFLIGHT, keys.DUE, keys.PAUSE, keys.RATE, keys.EVENTS]
+        record_keys = [
+            keys.message(message_id),
+            *(keys.INFLIGHT, keys.DUE, keys.PAUSE, keys.RATE, keys.EVENTS, keys.RATE_LINE),
+        ]
         args = [token, now_ms(), now_iso(), message_id, *rate_args, "1" if slot_booked else "0"]
         with translate_errors("begin an attempt"):
             reply = self._begin(keys=record_keys, args=args)

@@ -1,3 +1,4 @@
+import itertools
 import json
 import time
 
@@ -224,6 +225,22 @@ def test_a_rate_slot_is_booked_ahead_when_near_and_refused_when_far(store):
     assert store.begin("m2", "t", rate_args=near, slot_booked=True).step == "claimed"
     fourth = store.begin("m3", "t", rate_args=rate_args(10, max_wait_s=0.05))
     assert fourth.step == "limited" and fourth.wait_s > 0.05
+
+
+def test_sends_given_back_by_the_rate_limiter_come_back_one_slot_apart(store, redis_client):
+    store.create_many([record(f"m{n}") for n in range(8)])
+    horizon = rate_args(10, max_wait_s=0.25)  # one slot every 100 ms; book at most 250 ms ahead
+    booked = [store.begin(f"m{n}", "t", rate_args=horizon).step for n in range(3)]
+    assert booked == ["claimed", "wait", "wait"]
+    given_back = [store.begin(f"m{n}", "t", rate_args=horizon) for n in range(3, 8)]
+    assert {begun.step for begun in given_back} == {"limited"}
+    waits = [begun.wait_s for begun in given_back]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(waits)]
+    assert all(0.05 < gap <= 0.1 for gap in gaps), f"each later in line by one slot: {waits}"
+    assert 0.1 < waits[0] <= 0.3 - 0.125, (
+        "the first comes back when the next free slot is half the horizon away"
+    )
+    assert 0 < redis_client.pttl(keys.RATE_LINE) <= 800, "the line is forgotten once its last turn has passed"
 
 
 def test_an_attempt_begins_and_settles_after_redis_forgot_its_scripts(store, redis_client):
