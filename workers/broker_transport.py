@@ -7,6 +7,9 @@ client only wraps the channel's connection pool and is thread-safe, so one per p
 commands still check a connection out of the pool, and a pipeline is still a new object per use. When
 kombu replaces the pool (after a connection error), the client is built again for the new pool.
 
+It also mends one path of kombu's on which a worker exits instead of reconnecting when Redis goes away
+(see :meth:`Channel._connparams`).
+
 Used for ``redis://`` and ``rediss://`` brokers (:func:`supersms.workers.celery_config.celery_config`);
 other brokers, and failover URLs kombu switches to, use their own transports unchanged.
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import redis
 from kombu.transport import redis as kombu_redis
 
 TRANSPORT = "supersms.workers.broker_transport:Transport"
@@ -40,6 +44,20 @@ class Channel(kombu_redis.Channel):
             if self._sync_client is None or self._sync_client.connection_pool is not pool:
                 self._sync_client = super()._create_client()  # type: ignore[no-untyped-call]
             return self._sync_client
+
+    def _connparams(self, asynchronous: bool = False) -> Any:
+        """kombu's pool parameters; a connection error once kombu has let go of the connection.
+
+        After a connection error, Celery's consumer collects the connection (kombu then sets the transport's
+        ``client`` to None) and closes it again. A channel that was waiting on ``BRPOP`` when Redis went away
+        is only closed then, and closing it restores its unacknowledged messages through a new pool built
+        from ``client``: kombu raises ``AttributeError``, which Celery takes as unrecoverable, and the worker
+        exits. Raised as a connection error instead, it is ignored like any other during that close, the
+        worker reconnects, and the messages stay in the unacked set, restored after the visibility timeout.
+        """
+        if self.connection.client is None:
+            raise redis.ConnectionError("the broker connection was closed")
+        return super()._connparams(asynchronous=asynchronous)  # type: ignore[no-untyped-call]
 
 
 class Transport(kombu_redis.Transport):

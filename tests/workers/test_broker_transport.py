@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import redis
 from kombu import Connection, Exchange, Producer, Queue
 
 from supersms.workers.broker_transport import TRANSPORT, Channel
@@ -53,3 +54,27 @@ def test_messages_published_and_acknowledged_through_the_shared_client_arrive_on
         with again, pytest.raises(TimeoutError):
             connection.drain_events(timeout=0.5)
     assert received == list(range(20))
+
+
+def test_a_channel_closed_after_kombu_let_go_of_the_connection_keeps_its_unacked_message(
+    redis_url: str,
+) -> None:
+    """What a worker meets when Redis goes away while it waits on BRPOP: Celery collects the connection
+    (kombu sets the transport's client to None), then closes it, and the channel restores its unacked
+    messages only then. That must be a connection error (ignored, the worker reconnects), not a crash."""
+    queue = Queue(
+        "transport-close", Exchange("transport-close", type="direct"), routing_key="transport-close"
+    )
+    connection = Connection(redis_url, transport=TRANSPORT)
+    connection.Producer().publish(
+        {"n": 1}, exchange=queue.exchange, routing_key="transport-close", declare=[queue]
+    )
+    delivered: list[object] = []
+    connection.Consumer(queue, callbacks=[lambda body, message: delivered.append(message)]).consume()
+    connection.drain_events(timeout=5)
+    assert len(delivered) == 1, "delivered and not acknowledged"
+
+    connection.transport.client = None  # as kombu's Connection.collect leaves it
+    connection.close()
+
+    assert redis.Redis.from_url(redis_url).hlen("unacked") == 1, "still there, for the visibility timeout"
