@@ -4,16 +4,11 @@
 -- ARGV[5] epoch ms the next attempt is due ('' when there is none), ARGV[6..] field pairs.
 -- A record that a report already finished (delivered/undelivered) keeps its status and gains the fields.
 -- Returns {status afterwards, callback_due (see announce.lua)}, or {'lost', 0} when the claim is no longer
--- ours (swept as stale). Run again with the same token (its reply was lost and the call went again), it
--- changes nothing and answers as the first run did, so the callback it found due is not missed.
+-- ours (swept as stale).
 if redis.call('HGET', KEYS[1], 'claim') ~= ARGV[1] then
-  if redis.call('HGET', KEYS[1], 'settled_claim') == ARGV[1] then
-    return {redis.call('HGET', KEYS[1], 'status'), announce(KEYS[1], KEYS[5])}
-  end
   return {'lost', 0}
 end
 redis.call('HDEL', KEYS[1], 'claim', 'claimed_ms')
-redis.call('HSET', KEYS[1], 'settled_claim', ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[3])
 local status = redis.call('HGET', KEYS[1], 'status')
 if status == 'queued' or status == 'retrying' then

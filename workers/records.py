@@ -66,10 +66,15 @@ class Begun:
     callback_due: bool = False
 
 
+LOST = "lost"
+"""A settle's status when the claim was no longer its own (see :class:`Settled`)."""
+
+
 @dataclass(frozen=True)
 class Settled:
-    """The record after an attempt was recorded: its ``status`` ('lost' when the claim had been swept), and
-    whether the producer's callback is due for it."""
+    """The record after an attempt was recorded: its ``status`` (:data:`LOST` when the claim was no longer
+    this attempt's: swept as stale, or released by this same settle run before), and whether
+    the producer's callback is due for it."""
 
     status: str
     callback_due: bool = False

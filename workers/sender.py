@@ -28,7 +28,7 @@ from supersms.workers.pause import AccountPause, PauseState
 from supersms.workers.policy import OUTCOME_OF_REPLY, Outcome, RetryPolicy, Verdict, decide
 from supersms.workers.provider import ProviderClient
 from supersms.workers.ratelimit import RateLimiter
-from supersms.workers.records import Begun, MessageStore, Status, now_iso
+from supersms.workers.records import LOST, Begun, MessageStore, Status, now_iso
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +187,11 @@ class Sender:
         )
         if settled.status == verdict.status:
             self._metrics.transition(settled.status)
-        if settled.callback_due:
+        if settled.status == LOST:
+            # Swept as stale meanwhile, or this very settle ran before and its reply was lost: either way
+            # the record may be final now, so its announcement and callback are made if still due.
+            self._outcomes.settled(message_id)
+        elif settled.callback_due:
             self._outcomes.call_back(message_id)
 
     def _wait_for_pause(self, message_id: str, begun: Begun, pause: PauseState) -> Next:

@@ -95,17 +95,6 @@ def test_settle_with_a_lost_claim_changes_nothing(store):
     assert store.load("a1")["status"] == "queued"
 
 
-def test_a_settle_run_again_with_its_token_answers_as_before_and_changes_nothing(store, redis_client):
-    store.create_many([record("a1", on_final="{}")])
-    claim(store, "a1", "t1")
-    first = store.settle("a1", "t1", Status.FAILED, {"reason": "refused"})
-    before = store.load("a1")
-    again = store.settle("a1", "t1", Status.SUBMITTED, {"reason": "other"})
-    assert again == first and (first.status, first.callback_due) == ("failed", True)
-    assert store.load("a1") == before
-    assert redis_client.xlen(keys.EVENTS) == 1, "announced once"
-
-
 def test_a_send_result_after_the_report_keeps_the_final_status(store, redis_client):
     store.create_many([record("a1")])
     claim(store, "a1", "t1")
