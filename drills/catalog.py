@@ -1,5 +1,6 @@
 """Every drill, in the order ``python -m drills`` runs them. ``ci=True``: also run by the test suite
-(tests/drills/), chosen to stay within about two minutes together; the others run only through ``make drills``."""
+(tests/drills/), chosen to stay within about two minutes together; the others run only through
+``make drills``."""
 
 from __future__ import annotations
 

@@ -15,11 +15,12 @@ if redis.replicate_commands then
   redis.replicate_commands()
 end
 
--- A send that cannot book a slot gives its place back (its task comes again after a countdown). With line_key
--- given, the countdown queues it: line_key holds the slot after the one promised to the last send given
--- back; each send given back is promised that slot (or the next free one, if later) and told to come back
--- when it is half the booking horizon away. Without the line, every send given back would come back after the same wait and all of them
--- would ask again at once, each costing a task, only for all but one to be given back again.
+-- A send that cannot book a slot gives its place back (its task comes again after a countdown). With
+-- line_key given, the countdown queues it: line_key holds the slot after the one promised to the last send
+-- given back; each send given back is promised that slot (or the next free one, if later) and told to come
+-- back when it is half the booking horizon away. Without the line, every send given back would come back
+-- after the same wait, and all would ask again at once, each costing a task, for all but one to be given
+-- back again.
 local function reserve_slot(key, interval_us, tolerance_us, max_wait_us, line_key)
   local time = redis.call('TIME')
   local now_us = tonumber(time[1]) * 1000000 + tonumber(time[2])

@@ -50,8 +50,9 @@ class Begun:
 
     Steps: ``claimed`` (call the provider: ``attempts``, ``payload``, ``expires_ms``, ``budget_used``),
     ``wait`` (a rate slot is booked ``wait_s`` ahead), ``limited`` (no slot is near enough: come back in
-    ``wait_s``, the turn in the line of sends given back), ``early`` (due at ``due_ms``), ``paused`` (``pause`` holds; ``status``, ``expires_ms``), ``final`` and
-    ``expired`` (``callback_due``), ``missing``, ``submitted``, ``held``.
+    ``wait_s``, the turn in the line of sends given back), ``early`` (due at ``due_ms``), ``paused``
+    (``pause`` holds; ``status``, ``expires_ms``), ``final`` and ``expired`` (``callback_due``), ``missing``,
+    ``submitted``, ``held``.
     """
 
     step: str
