@@ -24,6 +24,7 @@ def receiver(worker_env: dict[str, str], sandbox, tmp_path: Path):
     sandbox.report_url = f"http://127.0.0.1:{port}/"
     sandbox.set_faults(report_delay_s=0.05, report_retry_delay_s=0.2)
     yield process
+    sandbox.stop()  # its report sessions' idle keep-alive connections would hold gunicorn's graceful stop
     process.stop()
 
 
