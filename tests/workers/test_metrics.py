@@ -10,7 +10,6 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -22,11 +21,8 @@ from redis.retry import Retry
 
 from supersms.cli.metrics import build_server
 from supersms.embedded import free_port
-from supersms.protocol.message import validate_message
-from supersms.sandbox.service import Sandbox
 from supersms.settings import Settings
 from supersms.workers import keys
-from supersms.workers.intake import queued_record, with_ref
 from supersms.workers.metrics import (
     PROVIDER_LATENCY,
     RATE_WAIT,
@@ -37,12 +33,8 @@ from supersms.workers.metrics import (
 )
 from supersms.workers.pause import AccountPause
 from supersms.workers.redis_io import connect
-from supersms.workers.runtime import build_runtime
 from tests.support.processes import wait_until
-
-KOREAN = "1093446280"
-SENDER = "01029652189"
-ACCOUNT = {"account_id": "infobank_test", "password": "pwinfobank"}
+from tests.support.worker_runtime import KOREAN, queue_message
 
 
 def unreachable_redis() -> redis.Redis:
@@ -318,28 +310,6 @@ def test_an_unreachable_store_answers_200_with_store_up_0():
 
 
 # -- the hooks in a worker's sender and correlation task --------------------------------------------------
-
-
-@pytest.fixture
-def sandbox():
-    with Sandbox() as provider:
-        yield provider
-
-
-@pytest.fixture
-def worker_runtime(redis_url, sandbox):
-    settings = settings_for(
-        redis_url, api_url=sandbox.url, default_sender=SENDER, rate_limit_per_s=0.0, **ACCOUNT
-    )
-    return build_runtime(settings, run_callback=lambda signature, record: None)
-
-
-def queue_message(runtime, message_id: str) -> None:
-    message = with_ref(
-        validate_message({"to": KOREAN, "message": "hello"}, default_sender=SENDER), message_id
-    )
-    record = queued_record(message_id, message, default_ttl_s=3600, now=datetime.now(UTC))
-    runtime.store.create_many([record])
 
 
 def test_a_worker_attempt_records_its_wait_reply_latency_and_status(worker_runtime, scraper):
