@@ -1,23 +1,26 @@
 """Worker lifecycle hooks: size the connection pools for the worker's concurrency once it is set up; start the
-sweeper and the report watcher when it is ready; stop them (and flush the metrics) at shutdown."""
+sweeper and the report watcher when it is ready; ask them to stop as soon as a shutdown begins, so that they
+end while Celery closes its broker connection (which waits up to a second for a ``BRPOP`` in flight), and wait
+for them (and flush the metrics) at the end of it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from celery.signals import celeryd_after_setup, worker_ready, worker_shutdown
+from celery.signals import celeryd_after_setup, worker_ready, worker_shutdown, worker_shutting_down
 
 from supersms.tasks.app import app, current_runtime
 from supersms.tasks.correlate import trigger_correlation
 from supersms.tasks.send import enqueue_attempt
+from supersms.workers.background import BackgroundThread
 from supersms.workers.celery_config import SEND_QUEUE
 from supersms.workers.redis_io import connect, is_redis_url
 from supersms.workers.report_watch import ReportWatcher
 from supersms.workers.runtime import adopt_worker_concurrency
 from supersms.workers.sweeper import Sweeper
 
-_running: list[Sweeper | ReportWatcher] = []
+_running: list[BackgroundThread] = []
 
 
 @celeryd_after_setup.connect
@@ -61,6 +64,12 @@ def _republish(message_ids: list[str]) -> None:
     with app.producer_or_acquire() as producer:
         for message_id in message_ids:
             enqueue_attempt(message_id, producer=producer)
+
+
+@worker_shutting_down.connect
+def _begin_stopping_background_threads(**_: Any) -> None:
+    for thread in _running:
+        thread.request_stop()
 
 
 @worker_shutdown.connect

@@ -8,13 +8,13 @@ correlation: the consumer group, not this thread, decides which worker applies w
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import redis
 
 from supersms.workers import keys
+from supersms.workers.background import BackgroundThread
 
 log = logging.getLogger(__name__)
 
@@ -22,21 +22,13 @@ BLOCK_MS = 1000
 RETRY_AFTER_ERROR_S = 1.0
 
 
-class ReportWatcher:
+class ReportWatcher(BackgroundThread):
     """Calls ``trigger()`` whenever the report stream grows; runs on a daemon thread until :meth:`stop`."""
 
     def __init__(self, *, redis_client: redis.Redis, trigger: Callable[[], object]) -> None:
+        super().__init__("supersms-report-watch", longest_wait_s=max(BLOCK_MS / 1000, RETRY_AFTER_ERROR_S))
         self._redis = redis_client
         self._trigger = trigger
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="supersms-report-watch", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopped.set()
-        self._thread.join(timeout=BLOCK_MS / 1000 + 1)
 
     def _run(self) -> None:
         last_id = "$"

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import Callable
 
 from supersms.errors import StoreUnavailable
 from supersms.workers import keys
+from supersms.workers.background import BackgroundThread
 from supersms.workers.records import Status
 from supersms.workers.redis_io import translate_errors
 from supersms.workers.runtime import Runtime
@@ -30,7 +30,7 @@ LOST_TASK_MARGIN_S = 30.0
 LOST_TASK_BATCH = 500
 
 
-class Sweeper:
+class Sweeper(BackgroundThread):
     """Runs :meth:`sweep_once` every ``interval_s`` on a daemon thread until :meth:`stop`."""
 
     def __init__(
@@ -42,20 +42,12 @@ class Sweeper:
         republish: Callable[[list[str]], object],
         interval_s: float = SWEEP_INTERVAL_S,
     ) -> None:
+        super().__init__("supersms-sweeper", longest_wait_s=interval_s)
         self._runtime = runtime
         self._trigger_correlation = trigger_correlation
         self._send_queue_empty = send_queue_empty
         self._republish = republish
         self._interval_s = interval_s
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="supersms-sweeper", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopped.set()
-        self._thread.join(timeout=self._interval_s + 1)
 
     def sweep_once(self) -> list[str]:
         """Expire stale claims and wake correlation, unless another worker swept just now; returns the ids ended."""

@@ -47,7 +47,13 @@ class Process:
         self.popen.send_signal(signal.SIGKILL)
         self.popen.wait(timeout=10)
 
+    def request_stop(self) -> None:
+        """SIGTERM, unless it has ended; returns at once (several processes then stop side by side)."""
+        if self.popen.poll() is None:
+            self.popen.terminate()
+
     def stop(self) -> None:
+        """SIGTERM and wait; SIGKILL if it has not ended after 15 s."""
         if self.popen.poll() is None:
             self.popen.terminate()
             try:

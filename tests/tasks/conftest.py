@@ -56,9 +56,11 @@ def worker_env(redis_url: str, sandbox: Sandbox) -> dict[str, str]:
 
 @pytest.fixture
 def workers(worker_env: dict[str, str], tmp_path: Path) -> Iterator[list[Process]]:
-    """Started workers (append with ``start``); each is stopped by its pid at the end of the test."""
+    """Started workers (append with ``start``); all are stopped by their pid at the end of the test."""
     started: list[Process] = []
     yield started
+    for process in started:
+        process.request_stop()
     for process in started:
         process.stop()
 
