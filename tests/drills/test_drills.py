@@ -1,7 +1,8 @@
-"""The fault drills short enough for CI, run as tests: each must lose nothing and double nothing.
+"""The fault drills short enough for CI (today all of them), run as tests: each must lose nothing and double
+nothing.
 
-The longer drills run only through ``make drills``. Any loss or double fails; the drill's printed output then
-names what it lost and, where ``drills.diagnose`` recognises one, the fault that explains it.
+Any loss or double fails; the drill's printed output then names what it lost and, where ``drills.diagnose``
+recognises one, the fault that explains it.
 """
 
 from __future__ import annotations
