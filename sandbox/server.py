@@ -33,6 +33,8 @@ class SandboxServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 1024  # listen backlog: a pool of workers connecting at once must not find it full
+    # (the standard library's 5 makes the rest retry their SYN, or be reset, while the server is busy)
 
     def __init__(self, address: tuple[str, int], *, desk: SendDesk, admin: Admin) -> None:
         super().__init__(address, SandboxHandler)

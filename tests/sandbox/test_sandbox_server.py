@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import select
 import shutil
 import socket
 import subprocess
@@ -205,3 +206,27 @@ def test_a_body_without_a_usable_length_is_refused(sandbox: Sandbox) -> None:
         connection.sendall(chunked)  # all of it at once: the refusal cannot race our writing
         status_line = connection.recv(64).split(b"\r\n", 1)[0]
     assert status_line == b"HTTP/1.1 400 Bad Request"
+
+
+def test_a_burst_of_connections_all_get_through_while_the_server_has_not_accepted_any():
+    """A pool of workers starting together opens many connections at once; until the server thread gets to
+    ``accept`` them, the kernel keeps them in the listen backlog. A backlog of the standard library's 5
+    leaves the rest retrying their SYN a second later, and resets some of them under load."""
+    from supersms.sandbox.server import SandboxServer
+
+    server = SandboxServer(("127.0.0.1", 0), desk=None, admin=None)  # listening; nothing accepts yet
+    clients = [socket.socket() for _ in range(64)]
+    try:
+        for client in clients:
+            client.setblocking(False)
+            client.connect_ex(server.server_address)
+        connected: set[socket.socket] = set()
+        deadline = time.monotonic() + 5  # a full backlog stays full: nothing accepts, retried SYNs fail too
+        while len(connected) < len(clients) and time.monotonic() < deadline:
+            _, writable, _ = select.select([], [c for c in clients if c not in connected], [], 0.1)
+            connected.update(c for c in writable if c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0)
+        assert len(connected) == len(clients)
+    finally:
+        for client in clients:
+            client.close()
+        server.server_close()
