@@ -27,6 +27,10 @@ class BackgroundThread:
         """True once a stop was asked for."""
         return self._stopped.is_set()
 
+    def is_alive(self) -> bool:
+        """True while the thread runs."""
+        return self._thread.is_alive()
+
     def request_stop(self) -> None:
         """Ask the loop to end after its current round; returns at once."""
         self._stopped.set()
@@ -34,7 +38,7 @@ class BackgroundThread:
     def stop(self) -> None:
         """Ask the loop to end and wait for it, at most its longest wait and a second."""
         self._stopped.set()
-        if self._thread.is_alive():
+        if self.is_alive():
             self._thread.join(timeout=self._longest_wait_s + 1)
 
     def _run(self) -> None:
