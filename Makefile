@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RABBITMQ_URL ?= amqp://guest:guest@127.0.0.1:5672//
 
-.PHONY: install test lint format demo bench drills clean
+.PHONY: install test test-rabbitmq lint format demo bench drills clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "supersms needs Python 3.11 or newer")'
@@ -16,6 +17,9 @@ install: $(STAMP)  ## create .venv and install the project with its development 
 
 test: $(STAMP)  ## run the test suite (starts its own private redis-server)
 	$(BIN)/pytest
+
+test-rabbitmq: $(STAMP)  ## the end-to-end suite with RabbitMQ as the broker on 127.0.0.1:5672 (skips where none answers)
+	SUPERSMS_TEST_BROKER_URL=$(RABBITMQ_URL) $(BIN)/pytest tests/tasks/test_reports_end_to_end.py
 
 lint: $(STAMP)  ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check .
@@ -38,6 +42,7 @@ bench: $(STAMP)  ## benchmarks against the bare minimum, printed as tables (BENC
 
 drills: $(STAMP)  ## fault drills: kills, outages, RabbitMQ; each prints lost and doubled (DRILLS="redis-kill" to choose)
 	$(BIN)/python -m drills $(DRILLS)
+	$(if $(DRILLS),,$(MAKE) --no-print-directory test-rabbitmq VENV=$(VENV))
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from supersms.sandbox.service import Sandbox
+from supersms.workers.celery_config import REPORTS_QUEUE, SEND_QUEUE
 from supersms.workers.records import MessageStore
 from supersms.workers.redis_io import connect
 from tests.support.processes import Process, start_worker
 
 ACCOUNT = {"SUPERSMS_ID": "infobank_test", "SUPERSMS_PASSWORD": "pwinfobank"}
+TEST_BROKER_URL = os.environ.get("SUPERSMS_TEST_BROKER_URL", "")
+"""The broker of the producer and the workers (``make test-rabbitmq`` sets it); the private Redis when unset."""
+BROKER = {"SUPERSMS_BROKER_URL": TEST_BROKER_URL} if TEST_BROKER_URL else {}
+redis_broker_only = pytest.mark.skipif(
+    bool(TEST_BROKER_URL), reason="reads the broker's queues in Redis; the broker is another server"
+)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -22,7 +32,9 @@ def producer_environment(redis_server) -> Iterator[None]:
     from supersms.tasks.app import settings
 
     saved = dict(os.environ)
-    os.environ.update({"SUPERSMS_REDIS_URL": redis_server.url, "SUPERSMS_FROM": "01029652189", **ACCOUNT})
+    os.environ.update(
+        {"SUPERSMS_REDIS_URL": redis_server.url, "SUPERSMS_FROM": "01029652189", **ACCOUNT, **BROKER}
+    )
     settings.cache_clear()
     yield
     os.environ.clear()
@@ -51,7 +63,23 @@ def worker_env(redis_url: str, sandbox: Sandbox) -> dict[str, str]:
         "SUPERSMS_STALE_CLAIM": "4",
         "SUPERSMS_VISIBILITY_TIMEOUT": "20",
         "SUPERSMS_PAUSE": "30",
+        **BROKER,
     }
+
+
+@pytest.fixture(autouse=True)
+def empty_broker() -> None:
+    """Another broker than the private Redis keeps what earlier tests left in its queues: purge them."""
+    if not TEST_BROKER_URL:
+        return  # the Redis broker is flushed with the store before each test
+    if not _answers(TEST_BROKER_URL):
+        pytest.skip(f"nothing answers at the broker {urlsplit(TEST_BROKER_URL).netloc.rpartition('@')[2]}")
+    from supersms.tasks.app import app
+
+    with app.connection_for_write() as connection:
+        for queue in (SEND_QUEUE, REPORTS_QUEUE):
+            with contextlib.suppress(*connection.channel_errors):  # not declared yet: nothing in it
+                connection.channel().queue_purge(queue)
 
 
 @pytest.fixture
@@ -82,3 +110,13 @@ def start(workers: list[Process], worker_env: dict[str, str], tmp_path: Path):
 @pytest.fixture
 def store(redis_url: str) -> MessageStore:
     return MessageStore(redis_client=connect(redis_url), record_ttl_s=3600)
+
+
+def _answers(url: str) -> bool:
+    """True when something accepts a TCP connection at the URL's host and port (5672 when none is given)."""
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "localhost", parts.port or 5672), timeout=0.5):
+            return True
+    except OSError:
+        return False

@@ -13,6 +13,7 @@ from supersms.tasks import send_many, send_message
 from supersms.workers import keys
 from supersms.workers.redis_io import connect
 from tests.support.processes import Process, start_receiver, wait_until
+from tests.tasks.conftest import redis_broker_only
 from tests.tasks.test_sending import KOREAN, status_of, wait_for_status
 
 
@@ -102,6 +103,7 @@ def test_a_killed_correlation_worker_loses_no_report_and_applies_none_twice(
     assert events_by_id(redis_url) == dict.fromkeys(ids, 1)
 
 
+@redis_broker_only
 def test_a_producers_signature_is_called_once_with_the_final_record(
     receiver, sandbox, start, store, redis_url
 ):
