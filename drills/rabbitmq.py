@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from drills.observe import Observer
 from drills.producer import Producer
@@ -17,9 +18,11 @@ AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
 COUNT = 200
 
 
-def rabbitmq_answers() -> bool:
+def rabbitmq_answers(url: str = AMQP_URL) -> bool:
+    """True when something accepts a TCP connection at the URL's host and port (5672 when none is given)."""
+    parts = urlsplit(url)
     try:
-        with socket.create_connection(("127.0.0.1", 5672), timeout=0.5):
+        with socket.create_connection((parts.hostname or "localhost", parts.port or 5672), timeout=0.5):
             return True
     except OSError:
         return False

@@ -8,6 +8,7 @@ import pytest
 import redis
 
 from supersms.embedded import EmbeddedRedis
+from supersms.sandbox.service import Sandbox
 
 
 @pytest.fixture(scope="session")
@@ -24,6 +25,13 @@ def redis_url(redis_server: EmbeddedRedis) -> Iterator[str]:
     client.flushall()
     client.close()
     yield redis_server.url
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    """The provider's stand-in, serving in this process on a free port."""
+    with Sandbox() as provider:
+        yield provider
 
 
 @pytest.fixture

@@ -55,7 +55,7 @@ class Process:
     def stop(self) -> None:
         """SIGTERM and wait; SIGKILL if it has not ended after 15 s."""
         if self.popen.poll() is None:
-            self.popen.terminate()
+            self.request_stop()
             try:
                 self.popen.wait(timeout=15)
             except subprocess.TimeoutExpired:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
+from drills.rabbitmq import rabbitmq_answers
 from supersms.sandbox.service import Sandbox
 from supersms.workers.celery_config import REPORTS_QUEUE, SEND_QUEUE
 from supersms.workers.records import MessageStore
@@ -42,12 +42,6 @@ def producer_environment(redis_server) -> Iterator[None]:
 
 
 @pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox() as provider:
-        yield provider
-
-
-@pytest.fixture
 def worker_env(redis_url: str, sandbox: Sandbox) -> dict[str, str]:
     """Settings for worker processes: fast backoff and short timeouts so failures show within seconds."""
     return {
@@ -72,7 +66,7 @@ def empty_broker() -> None:
     """Another broker than the private Redis keeps what earlier tests left in its queues: purge them."""
     if not TEST_BROKER_URL:
         return  # the Redis broker is flushed with the store before each test
-    if not _answers(TEST_BROKER_URL):
+    if not rabbitmq_answers(TEST_BROKER_URL):
         pytest.skip(f"nothing answers at the broker {urlsplit(TEST_BROKER_URL).netloc.rpartition('@')[2]}")
     from supersms.tasks.app import app
 
@@ -110,13 +104,3 @@ def start(workers: list[Process], worker_env: dict[str, str], tmp_path: Path):
 @pytest.fixture
 def store(redis_url: str) -> MessageStore:
     return MessageStore(redis_client=connect(redis_url), record_ttl_s=3600)
-
-
-def _answers(url: str) -> bool:
-    """True when something accepts a TCP connection at the URL's host and port (5672 when none is given)."""
-    parts = urlsplit(url)
-    try:
-        with socket.create_connection((parts.hostname or "localhost", parts.port or 5672), timeout=0.5):
-            return True
-    except OSError:
-        return False

@@ -14,12 +14,6 @@ from tests.support.worker_runtime import SENDER
 
 
 @pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox() as provider:
-        yield provider
-
-
-@pytest.fixture
 def callbacks() -> list[dict[str, Any]]:
     """The records the worker runtime's ``on_final`` callbacks were called with, in order."""
     return []
