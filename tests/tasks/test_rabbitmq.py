@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from drills.rabbitmq import AMQP_URL, rabbitmq_answers
+from tests.support.processes import wait_until
 from tests.tasks.test_sending import KOREAN, accepted_refs, wait_for_status
 
 pytestmark = [
@@ -44,3 +45,16 @@ def test_messages_are_sent_with_rabbitmq_as_the_broker(amqp_app, sandbox, start,
         ids.append(message_id)
     wait_for_status(store, ids, ["submitted"], timeout_s=60)
     assert accepted_refs(sandbox) == dict.fromkeys(ids, 1)
+
+
+def test_the_sweep_sees_whether_a_task_waits_in_the_rabbitmq_queue(amqp_app):
+    from supersms.tasks.lifecycle import send_queue_probe
+    from supersms.workers.celery_config import SEND_QUEUE
+
+    assert send_queue_probe(amqp_app, queue="sms.never-declared")(), "no queue at all: nothing waits"
+    send_queue_empty = send_queue_probe(amqp_app)
+    assert send_queue_empty()
+    amqp_app.send_task("supersms.send", kwargs={"id": "waiting1"}, queue=SEND_QUEUE)
+    wait_until(lambda: not send_queue_empty(), timeout_s=5, what="the task to be counted as waiting")
+    amqp_app.control.purge()
+    assert send_queue_empty()
