@@ -19,7 +19,7 @@ test: $(STAMP)  ## run the test suite (starts its own private redis-server)
 	$(BIN)/pytest
 
 test-rabbitmq: $(STAMP)  ## the end-to-end suite with RabbitMQ as the broker on 127.0.0.1:5672 (skips where none answers)
-	SUPERSMS_TEST_BROKER_URL=$(RABBITMQ_URL) $(BIN)/pytest tests/tasks/test_reports_end_to_end.py
+	SUPERSMS_TEST_BROKER_URL=$(RABBITMQ_URL) $(BIN)/pytest tests/tasks
 
 lint: $(STAMP)  ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check .

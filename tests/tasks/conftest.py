@@ -22,7 +22,8 @@ TEST_BROKER_URL = os.environ.get("SUPERSMS_TEST_BROKER_URL", "")
 """The broker of the producer and the workers (``make test-rabbitmq`` sets it); the private Redis when unset."""
 BROKER = {"SUPERSMS_BROKER_URL": TEST_BROKER_URL} if TEST_BROKER_URL else {}
 redis_broker_only = pytest.mark.skipif(
-    bool(TEST_BROKER_URL), reason="reads the broker's queues in Redis; the broker is another server"
+    bool(TEST_BROKER_URL),
+    reason="a path of the Redis broker only (bulk publishing); the broker is another server",
 )
 
 

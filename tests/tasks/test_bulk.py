@@ -15,6 +15,8 @@ import pytest
 from supersms.errors import StoreUnavailable
 from supersms.tasks import app, bulk, producer, send_many, template
 from supersms.tasks.send import enqueue_attempt
+from tests.support import broker
+from tests.tasks.conftest import redis_broker_only
 from tests.tasks.test_rabbitmq import AMQP_URL, rabbitmq_answers
 from tests.tasks.test_sending import KOREAN, accepted_refs, wait_for_status
 
@@ -82,6 +84,7 @@ def publish_in_bulk(message_ids):
         bulk.publish_attempts(message_ids, producer=producer)
 
 
+@redis_broker_only
 def test_a_bulk_task_is_the_message_enqueue_attempt_publishes(redis_client, events):
     enqueue_attempt("one0by0one")
     publish_in_bulk([f"bulk{n}" for n in range(5)])
@@ -93,6 +96,7 @@ def test_a_bulk_task_is_the_message_enqueue_attempt_publishes(redis_client, even
     assert {normalised_event(raw) for raw in event_pushed} == {normalised_event(event_single)}
 
 
+@redis_broker_only
 def test_bulk_tasks_carry_their_own_ids_in_input_order(redis_client, events):
     ids = [f"order{n}" for n in range(12)]
     publish_in_bulk(ids)
@@ -122,8 +126,7 @@ def test_send_many_records_and_publishes_batch_by_batch_in_order_and_skips_taken
     ids = send_many(messages)
     assert ids == [message["id"] for message in messages]
     new = ["taken1", "bulk0", "bulk1", "bulk3", "bulk4", "bulk6", "bulk8", "bulk9"]
-    tasks = [json.loads(raw) for raw in queued(redis_client)]
-    assert [json.loads(base64.b64decode(task["body"]))[1]["id"] for task in tasks] == new
+    assert [broker.call_of(task)[1]["id"] for task in broker.take_all(app)] == new
     assert json.loads(store.load("bulk1")["payload"])["message"] == "m1"
     assert json.loads(store.load("taken1")["payload"])["message"] == "first"
 
@@ -145,8 +148,7 @@ def test_a_batch_that_cannot_be_recorded_stops_the_batches_after_it(store, redis
     with pytest.raises(StoreUnavailable):
         send_many(messages)
     assert len(calls) == 2, "the third batch is never recorded"
-    tasks = [json.loads(raw) for raw in queued(redis_client)]
-    assert [json.loads(base64.b64decode(task["body"]))[1]["id"] for task in tasks] == [
+    assert [broker.call_of(task)[1]["id"] for task in broker.take_all(app)] == [
         f"partial{n}" for n in range(4)
     ]
     assert sorted(redis_client.scan_iter(match="supersms:msg:*")) == [
@@ -154,6 +156,7 @@ def test_a_batch_that_cannot_be_recorded_stops_the_batches_after_it(store, redis
     ]
 
 
+@redis_broker_only
 def test_a_worker_sends_every_bulk_pushed_message_once(sandbox, start, store, redis_client, monkeypatch):
     def not_one_by_one(*args, **kwargs):
         raise AssertionError("published one by one")
