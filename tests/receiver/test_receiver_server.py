@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -13,6 +14,7 @@ import pytest
 import redis
 import requests
 
+from bench.measure import descendants
 from supersms.embedded import EmbeddedRedis, free_port
 from supersms.workers import keys
 from tests.receiver.wsgi_client import GOOD_QUERY, GOOD_RESPONSE
@@ -49,15 +51,15 @@ def start_receiver(tmp_path: Path, redis_url: str) -> Iterator[StartReceiver]:
     """Start receivers (one gunicorn worker each); every one is stopped by its pid at the end."""
     started: list[Process] = []
 
-    def start(*, redis: str = redis_url, **settings: str) -> Receiver:
-        port = free_port()
+    def start(*, redis: str = redis_url, workers: int = 1, port: int = 0, **settings: str) -> Receiver:
+        port = port or free_port()
         env = {
             "SUPERSMS_REDIS_URL": redis,
             "SUPERSMS_REPORT_ALLOW": "127.0.0.1",
             "SUPERSMS_SPOOL_DIR": str(tmp_path / "spool"),
             **settings,
         }
-        args = ["receiver", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+        args = ["receiver", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
         process = Process(args, env=env, log_path=tmp_path / f"receiver-{len(started)}.log")
         started.append(process)
         receiver = Receiver(process, port)
@@ -166,6 +168,53 @@ def test_a_taken_port_is_one_clear_line_and_exit_2(redis_url: str, tmp_path: Pat
 
     assert done.returncode == 2
     assert done.stderr == f"supersms receiver: --port: 127.0.0.1:{port} is already in use\n"
+
+
+def test_each_worker_listens_on_a_socket_of_its_own(start_receiver: StartReceiver) -> None:
+    receiver = start_receiver(workers=3)
+    port = int(receiver.url.rsplit(":", 1)[1])
+    master = receiver.process.popen.pid
+    wait_until(lambda: len(descendants(master)) == 4, timeout_s=START_TIMEOUT_S, what="three workers")
+    listening = listening_sockets(port)
+    held = {pid: socket_inodes(pid) & listening for pid in descendants(master)}
+    assert held.pop(master) == set(), "the master holds no listening socket"
+    assert sorted(len(inodes) for inodes in held.values()) == [1, 1, 1]
+    assert set.union(*held.values()) == listening, "one socket each, none shared"
+    assert (
+        f"Serving reports at http://127.0.0.1:{port} (3 workers, a socket each)" in receiver.process.output()
+    )
+
+
+def test_a_port_a_running_receiver_listens_on_is_refused(
+    start_receiver: StartReceiver, redis_url: str, tmp_path: Path
+) -> None:
+    running = start_receiver(workers=2)
+    port = running.url.rsplit(":", 1)[1]
+    done = run_receiver("--host", "127.0.0.1", "--port", port, env=_env(redis_url, tmp_path))
+    assert done.returncode == 2
+    assert done.stderr == f"supersms receiver: --port: 127.0.0.1:{port} is already in use\n"
+    assert running.answers()
+
+
+def listening_sockets(port: int) -> set[str]:
+    """The inodes of the IPv4 sockets listening on ``port`` (``/proc/net/tcp``, state 0A)."""
+    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return {
+        fields[9]
+        for fields in (line.split() for line in lines)
+        if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port
+    }
+
+
+def socket_inodes(pid: int) -> set[str]:
+    """The inodes of the sockets process ``pid`` has open."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):  # closed meanwhile
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:[") : -1])
+    return inodes
 
 
 @pytest.mark.parametrize(
