@@ -5,19 +5,16 @@ for them (and flush the metrics) at the end of it."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable
 from typing import Any
 
-from celery import Celery
 from celery.signals import celeryd_after_setup, worker_ready, worker_shutdown, worker_shutting_down
 
 from supersms.tasks.app import app, current_runtime
 from supersms.tasks.correlate import trigger_correlation
+from supersms.tasks.queues import waiting_tasks
 from supersms.tasks.send import enqueue_attempt
 from supersms.workers.background import BackgroundThread
-from supersms.workers.celery_config import SEND_QUEUE
-from supersms.workers.redis_io import connect, is_redis_url
+from supersms.workers.redis_io import connect
 from supersms.workers.report_watch import ReportWatcher
 from supersms.workers.runtime import adopt_worker_concurrency
 from supersms.workers.sweeper import Sweeper
@@ -45,36 +42,13 @@ def _start_background_threads(**_: Any) -> None:
     sweeper = Sweeper(
         runtime=current,
         trigger_correlation=trigger,
-        send_queue_empty=send_queue_probe(app),
+        send_queue_empty=lambda: waiting_tasks(app) == 0,
         republish=_republish,
     )
     _running.append(sweeper)
     _running.append(ReportWatcher(redis_client=watch_client, trigger=trigger))
     for thread in _running:
         thread.start()
-
-
-def send_queue_probe(celery_app: Celery, queue: str = SEND_QUEUE) -> Callable[[], bool]:
-    """Whether no task waits in ``queue`` of the app's broker: ``LLEN`` of its list on a Redis broker; on
-    any other, the count of ready messages a passive declare of the queue reports. Tasks a worker holds
-    unacknowledged are counted by neither, as the sweep's grace assumes."""
-    broker_url = str(celery_app.conf.broker_url)
-    if is_redis_url(broker_url):
-        broker = connect(broker_url, max_connections=1)
-        return lambda: broker.llen(queue) == 0
-
-    def declared_empty() -> bool:
-        with celery_app.connection_for_read() as connection:
-            channel = connection.channel()
-            try:
-                return bool(channel.queue_declare(queue=queue, passive=True).message_count == 0)
-            except connection.channel_errors:  # no such queue (yet): no task waits in it
-                return True
-            finally:
-                with contextlib.suppress(*connection.channel_errors, *connection.connection_errors):
-                    channel.close()
-
-    return declared_empty
 
 
 def _republish(message_ids: list[str]) -> None:

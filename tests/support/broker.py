@@ -1,5 +1,5 @@
 """The tasks waiting in a queue of the test process's broker, read through kombu: the same calls for a Redis
-broker and for RabbitMQ."""
+broker and for RabbitMQ (:func:`~supersms.tasks.lifecycle.waiting_tasks` counts them)."""
 
 from __future__ import annotations
 
@@ -10,15 +10,6 @@ from celery import Celery
 from kombu import Message, Queue
 
 from supersms.workers.celery_config import SEND_QUEUE
-
-
-def waiting(app: Celery, queue: str = SEND_QUEUE) -> int:
-    """How many tasks wait in ``queue`` (0 when it does not exist)."""
-    with app.connection_for_read() as connection:
-        try:
-            return int(connection.channel().queue_declare(queue=queue, passive=True).message_count)
-        except connection.channel_errors:  # never declared, or a Redis list that is empty
-            return 0
 
 
 def take_all(app: Celery, queue: str = SEND_QUEUE) -> list[Message]:

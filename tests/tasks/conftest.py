@@ -23,7 +23,7 @@ TEST_BROKER_URL = os.environ.get("SUPERSMS_TEST_BROKER_URL", "")
 BROKER = {"SUPERSMS_BROKER_URL": TEST_BROKER_URL} if TEST_BROKER_URL else {}
 redis_broker_only = pytest.mark.skipif(
     bool(TEST_BROKER_URL),
-    reason="a path of the Redis broker only (bulk publishing); the broker is another server",
+    reason="a path of the Redis broker only (bulk publishing, priority lists); the broker is another server",
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from drills.rabbitmq import AMQP_URL, rabbitmq_answers
+from supersms.tasks.queues import waiting_tasks
 from tests.support.processes import wait_until
 from tests.tasks.test_sending import KOREAN, accepted_refs, wait_for_status
 
@@ -47,14 +48,11 @@ def test_messages_are_sent_with_rabbitmq_as_the_broker(amqp_app, sandbox, start,
     assert accepted_refs(sandbox) == dict.fromkeys(ids, 1)
 
 
-def test_the_sweep_sees_whether_a_task_waits_in_the_rabbitmq_queue(amqp_app):
-    from supersms.tasks.lifecycle import send_queue_probe
-    from supersms.workers.celery_config import SEND_QUEUE
-
-    assert send_queue_probe(amqp_app, queue="sms.never-declared")(), "no queue at all: nothing waits"
-    send_queue_empty = send_queue_probe(amqp_app)
-    assert send_queue_empty()
-    amqp_app.send_task("supersms.send", kwargs={"id": "waiting1"}, queue=SEND_QUEUE)
-    wait_until(lambda: not send_queue_empty(), timeout_s=5, what="the task to be counted as waiting")
+def test_the_sweep_counts_the_tasks_waiting_in_a_rabbitmq_queue(amqp_app):
+    assert waiting_tasks(amqp_app, queue="sms.never-declared") == 0
+    assert waiting_tasks(amqp_app) == 0
+    for n in range(3):
+        amqp_app.send_task("supersms.send", kwargs={"id": f"waiting{n}"}, queue="sms.send")
+    wait_until(lambda: waiting_tasks(amqp_app) == 3, timeout_s=5, what="three tasks counted as waiting")
     amqp_app.control.purge()
-    assert send_queue_empty()
+    assert waiting_tasks(amqp_app) == 0

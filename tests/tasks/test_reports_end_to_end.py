@@ -10,6 +10,7 @@ import pytest
 
 from supersms.embedded import free_port
 from supersms.tasks import app, send_many, send_message
+from supersms.tasks.queues import waiting_tasks
 from supersms.workers import keys
 from supersms.workers.redis_io import connect
 from tests.support import broker
@@ -112,7 +113,7 @@ def test_a_producers_signature_is_called_once_with_the_final_record(receiver, sa
     callback = signature("producer.outcome", queue="producer.outcomes")
     message_id = send_message(KOREAN, "tell me", on_final=callback)
     wait_for_status(store, [message_id], ["delivered"])
-    wait_until(lambda: broker.waiting(app, "producer.outcomes") >= 1, timeout_s=10, what="the callback task")
+    wait_until(lambda: waiting_tasks(app, "producer.outcomes") >= 1, timeout_s=10, what="the callback task")
     time.sleep(0.5)
     published = broker.take_all(app, "producer.outcomes")
     assert len(published) == 1

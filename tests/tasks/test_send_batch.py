@@ -9,8 +9,8 @@ import pytest
 
 from supersms.tasks.app import app
 from supersms.tasks.producer import validate_one
+from supersms.tasks.queues import waiting_tasks
 from supersms.workers.intake import queued_record
-from tests.support import broker
 from tests.support.processes import wait_until
 from tests.tasks.test_sending import KOREAN, wait_for_status
 
@@ -81,7 +81,7 @@ def test_a_large_send_many_enqueues_batches_that_send_each_message_once(sandbox,
     from supersms.tasks import send_many
 
     ids = send_many({"to": KOREAN, "message": f"campaign {n}"} for n in range(600))
-    assert broker.waiting(app) == 300, "600 messages in batches of 2"
+    assert waiting_tasks(app) == 300, "600 messages in batches of 2"
     start()
     wait_for_status(store, ids, ["submitted"], timeout_s=60)
     assert set(sends_by_ref(sandbox)) == set(ids) and set(sends_by_ref(sandbox).values()) == {1}
@@ -91,7 +91,7 @@ def test_batch_size_one_keeps_a_task_per_message(sandbox, store):
     from supersms.tasks import send_many
 
     send_many(({"to": KOREAN, "message": f"one {n}"} for n in range(600)), batch_size=1)
-    assert broker.waiting(app) == 600
+    assert waiting_tasks(app) == 600
 
 
 def test_a_batch_held_by_the_rate_limit_waits_whole_instead_of_scattering(sandbox, start, store):

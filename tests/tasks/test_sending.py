@@ -10,8 +10,8 @@ import pytest
 
 from supersms.errors import UnknownMessage
 from supersms.tasks import app, send_many, send_message
+from supersms.tasks.queues import waiting_tasks
 from supersms.workers.records import FINAL_STATUSES, Status
-from tests.support import broker
 from tests.support.processes import wait_until
 
 KOREAN = "01093446280"
@@ -117,7 +117,7 @@ def test_the_same_task_delivered_twice_is_sent_once(sandbox, start, store):
     start(concurrency=8)
     wait_for_status(store, [message_id], ["submitted"])
     wait_until(
-        lambda: broker.waiting(app) == 0,
+        lambda: waiting_tasks(app) == 0,
         timeout_s=10,
         what="the queue to drain",
     )
