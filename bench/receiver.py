@@ -166,6 +166,9 @@ def _result(
     details = [
         f"Load tool {tool}, {connections} keep-alive connections, rounds in turn (figures above are the "
         "medians; busy = all CPUs, the load tool included):\n" + render(headers, rows),
+        "Ratio of each round (ours / bare): "
+        + ", ".join(f"{o.load.rate_per_s / b.load.rate_per_s:.2f}" for o, b in zip(ours, bare, strict=True))
+        + ".",
         f"Reports in the stream after the runs (warm-up included): {stored:,}.",
         f"{load_average()} at the end.",
     ]
