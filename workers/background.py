@@ -37,7 +37,7 @@ class BackgroundThread:
 
     def stop(self) -> None:
         """Ask the loop to end and wait for it, at most its longest wait and a second."""
-        self._stopped.set()
+        self.request_stop()
         if self.is_alive():
             self._thread.join(timeout=self._longest_wait_s + 1)
 
