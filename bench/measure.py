@@ -1,7 +1,8 @@
 """What the benchmarks read from the machine (``/proc``) and compute from what they sampled.
 
 CPU time is ``utime + stime`` from ``/proc/<pid>/stat`` (every thread of the process), in seconds;
-memory is ``VmRSS`` from ``/proc/<pid>/status``. The pure functions below turn samples into rates.
+memory is ``VmRSS`` from ``/proc/<pid>/status``; sleeps are the threads' voluntary context switches.
+The pure functions below turn samples into rates.
 """
 
 from __future__ import annotations
@@ -36,6 +37,20 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def voluntary_switches(pid: int) -> int:
+    """How often the threads the process has now have gone to sleep so far (``voluntary_ctxt_switches`` of
+    each in ``/proc/<pid>/task``; a thread that has ended no longer counts): each wait for I/O, a lock or the
+    interpreter lock counts one; 0 once the process is gone."""
+    total = 0
+    for status in Path(f"/proc/{pid}/task").glob("*/status"):
+        try:
+            lines = status.read_text().splitlines()
+        except OSError:
+            continue  # a thread that ended meanwhile
+        total += sum(int(line.split()[1]) for line in lines if line.startswith("voluntary_ctxt_switches:"))
+    return total
 
 
 def descendants(pid: int) -> list[int]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from bench.measure import cpu_s, descendants, rss_mb
+from bench.measure import cpu_s, descendants, rss_mb, voluntary_switches
 from supersms.demo.children import Child
 
 if TYPE_CHECKING:
@@ -52,6 +52,10 @@ class Proc(Child):
     def cpu_s(self) -> float:
         """CPU seconds used by the process and the children it had when it became ready."""
         return sum(cpu_s(pid) for pid in self.pids)
+
+    def voluntary_switches(self) -> int:
+        """Times the threads of the process tree (as at ready) have gone to sleep so far."""
+        return sum(voluntary_switches(pid) for pid in self.pids)
 
     def rss_mb(self) -> list[float]:
         """Resident memory of each process of the tree, MiB."""

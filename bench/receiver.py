@@ -5,7 +5,8 @@ each), keep-alive. The load tool keeps as many connections open as the servers h
 is a distinct valid report, so ours stores each one (Redis stream) before answering. Both servers stay up
 and are loaded in turn, ours then bare, for three rounds after a short warm-up of each, so that load from
 elsewhere on the machine falls on both alike; each figure is the median of the rounds. Server CPU is the
-gunicorn master and workers' ``utime + stime`` over the measured rounds.
+gunicorn master and workers' ``utime + stime`` over the measured rounds; their threads' sleeps (voluntary
+context switches) per request show how often a request waited: on Redis, on a lock, on the interpreter lock.
 """
 
 from __future__ import annotations
@@ -42,12 +43,14 @@ class Server:
 
 @dataclass(frozen=True)
 class Measured:
-    """One measured round: the load tool's figures, CPU seconds per request of the server and of Redis, and
-    the fraction of all CPUs busy meanwhile (anyone's work, the load tool's included)."""
+    """One measured round: the load tool's figures, CPU seconds per request of the server and of Redis, how
+    often per request the server's threads went to sleep (waits on Redis, on locks, on the interpreter lock),
+    and the fraction of all CPUs busy meanwhile (anyone's work, the load tool's included)."""
 
     load: LoadResult
     server_cpu_s: float
     redis_cpu_s: float
+    server_sleeps: float
     machine_busy: float
 
 
@@ -96,16 +99,24 @@ def _start(procs: Processes, role: str, argv: list[str], workers: int) -> Server
 
 
 def _measure(lab: Lab, server: Server, tool: str, connections: int, duration_s: float) -> Measured:
-    redis_process = lab.redis_process
-    before = (server.proc.cpu_s(), redis_process.cpu_s(), *machine_jiffies())
+    before = _counters(lab, server)
     result = saturate(
         server.port, tool=tool, connections=connections, duration_s=duration_s, run_id=_run_id()
     )
-    after = (server.proc.cpu_s(), redis_process.cpu_s(), *machine_jiffies())
+    after = _counters(lab, server)
     if not result.requests:
         raise BenchError(f"the {server.proc.role} answered no request: {server.proc.last_log_line()}")
-    server_cpu, redis_cpu, busy, jiffies = (end - start for start, end in zip(before, after, strict=True))
-    return Measured(result, server_cpu / result.requests, redis_cpu / result.requests, busy / jiffies)
+    server_cpu, redis_cpu, sleeps, busy, jiffies = (
+        end - start for start, end in zip(before, after, strict=True)
+    )
+    per_request = [value / result.requests for value in (server_cpu, redis_cpu, sleeps)]
+    return Measured(result, *per_request, machine_busy=busy / jiffies)
+
+
+def _counters(lab: Lab, server: Server) -> tuple[float, ...]:
+    """Server CPU s, Redis CPU s, server sleeps, machine busy and total ticks: all counted up from zero."""
+    proc = server.proc
+    return (proc.cpu_s(), lab.redis_process.cpu_s(), proc.voluntary_switches(), *machine_jiffies())
 
 
 def _median(runs: list[Measured], value: str) -> float:
@@ -146,6 +157,7 @@ def _result(
             f"{run.load.p99_ms:.2f}",
             f"{run.server_cpu_s * 1e6:.0f}",
             f"{run.redis_cpu_s * 1e6:.0f}",
+            f"{run.server_sleeps:.1f}",
             f"{run.machine_busy:.0%}",
         ]
         for number in range(ROUNDS)
@@ -161,11 +173,13 @@ def _result(
         "p99 ms",
         "server µs/req",
         "redis µs/req",
+        "sleeps/req",
         "busy",
     )
     details = [
         f"Load tool {tool}, {connections} keep-alive connections, rounds in turn (figures above are the "
-        "medians; busy = all CPUs, the load tool included):\n" + render(headers, rows),
+        "medians; sleeps = the server's threads going to sleep, voluntary context switches; busy = all CPUs, "
+        "the load tool included):\n" + render(headers, rows),
         "Ratio of each round (ours / bare): "
         + ", ".join(f"{o.load.rate_per_s / b.load.rate_per_s:.2f}" for o, b in zip(ours, bare, strict=True))
         + ".",
