@@ -109,8 +109,8 @@ def _measure(lab: Lab, server: Server, tool: str, connections: int, duration_s: 
     server_cpu, redis_cpu, sleeps, busy, jiffies = (
         end - start for start, end in zip(before, after, strict=True)
     )
-    per_request = [value / result.requests for value in (server_cpu, redis_cpu, sleeps)]
-    return Measured(result, *per_request, machine_busy=busy / jiffies)
+    requests = result.requests
+    return Measured(result, server_cpu / requests, redis_cpu / requests, sleeps / requests, busy / jiffies)
 
 
 def _counters(lab: Lab, server: Server) -> tuple[float, ...]:
