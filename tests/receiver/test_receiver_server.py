@@ -30,6 +30,7 @@ class Receiver:
 
     def __init__(self, process: Process, port: int) -> None:
         self.process = process
+        self.port = port
         self.url = f"http://127.0.0.1:{port}"
 
     def get(self, path: str = "/", query: str = GOOD_QUERY, **headers: str) -> requests.Response:
@@ -172,7 +173,7 @@ def test_a_taken_port_is_one_clear_line_and_exit_2(redis_url: str, tmp_path: Pat
 
 def test_each_worker_listens_on_a_socket_of_its_own(start_receiver: StartReceiver) -> None:
     receiver = start_receiver(workers=3)
-    port = int(receiver.url.rsplit(":", 1)[1])
+    port = receiver.port
     master = receiver.process.popen.pid
     wait_until(lambda: len(descendants(master)) == 4, timeout_s=START_TIMEOUT_S, what="three workers")
     listening = listening_sockets(port)
@@ -189,8 +190,8 @@ def test_a_port_a_running_receiver_listens_on_is_refused(
     start_receiver: StartReceiver, redis_url: str, tmp_path: Path
 ) -> None:
     running = start_receiver(workers=2)
-    port = running.url.rsplit(":", 1)[1]
-    done = run_receiver("--host", "127.0.0.1", "--port", port, env=_env(redis_url, tmp_path))
+    port = running.port
+    done = run_receiver("--host", "127.0.0.1", "--port", str(port), env=_env(redis_url, tmp_path))
     assert done.returncode == 2
     assert done.stderr == f"supersms receiver: --port: 127.0.0.1:{port} is already in use\n"
     assert running.answers()

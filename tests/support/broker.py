@@ -1,5 +1,5 @@
 """The tasks waiting in a queue of the test process's broker, read through kombu: the same calls for a Redis
-broker and for RabbitMQ (:func:`~supersms.tasks.lifecycle.waiting_tasks` counts them)."""
+broker and for RabbitMQ (:func:`~supersms.tasks.queues.waiting_tasks` counts them)."""
 
 from __future__ import annotations
 
