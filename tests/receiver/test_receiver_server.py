@@ -176,6 +176,8 @@ def test_each_worker_listens_on_a_socket_of_its_own(start_receiver: StartReceive
     port = receiver.port
     master = receiver.process.popen.pid
     wait_until(lambda: len(descendants(master)) == 4, timeout_s=START_TIMEOUT_S, what="three workers")
+    # a worker opens its socket after it starts: wait for all three before looking at who holds which
+    wait_until(lambda: len(listening_sockets(port)) == 3, timeout_s=START_TIMEOUT_S, what="three sockets")
     listening = listening_sockets(port)
     held = {pid: socket_inodes(pid) & listening for pid in descendants(master)}
     assert held.pop(master) == set(), "the master holds no listening socket"
