@@ -1,5 +1,6 @@
-"""Every drill, in the order ``python -m drills`` runs them. ``ci=True``: it takes under a minute, so the test
-suite (tests/drills/) runs it too; a longer one would run only through ``make drills``."""
+"""Every drill, in the order ``python -m drills`` runs them. ``ci=True``: it takes under a minute, so
+``make test-drills`` (tests/drills/, which CI runs) runs it too; a longer one would run only through
+``make drills``."""
 
 from __future__ import annotations
 
