@@ -48,8 +48,29 @@ class CommandParser(argparse.ArgumentParser):
         for pattern, rule in _ARGPARSE_ERRORS:
             match = pattern.fullmatch(message)
             if match:
-                raise InvalidMessage(match["field"], rule or match["rule"])
+                field, detail = match["field"], rule or match["rule"]
+                if rule == "required":
+                    detail += self._choices_of(field)
+                raise InvalidMessage(field, detail)
         raise InvalidMessage("arguments", message)
+
+    def _choices_of(self, field: str) -> str:
+        """`` (one of: a, b)`` when the argument named ``field`` has choices, else nothing."""
+        for action in self._actions:
+            if action.choices and field in (action.dest, action.metavar, *action.option_strings):
+                return f" (one of: {', '.join(map(str, action.choices))})"
+        return ""
+
+
+def positive_int(text: str) -> int:
+    """argparse ``type`` for a count: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,7 @@ from typing import Any
 
 import redis
 
-from supersms.cli.main import CommandParser
+from supersms.cli.main import CommandParser, positive_int
 from supersms.settings import Settings
 from supersms.workers import keys
 from supersms.workers.redis_io import connect, translate_errors
@@ -26,7 +26,12 @@ def main(argv: list[str]) -> int:
         prog="supersms reports", description="Inspect dead-lettered, malformed or pending reports."
     )
     p.add_argument("which", choices=("dead", "malformed", "pending"))
-    p.add_argument("--count", type=int, default=100, help="how many, newest first (default 100)")
+    p.add_argument(
+        "--count",
+        type=positive_int,
+        default=100,
+        help="how many at most: the newest dead or malformed, the longest waiting pending (default 100)",
+    )
     args = p.parse_args(argv)
     client = connect(Settings.from_env().redis_url)
     with translate_errors("read reports"):
