@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
+from supersms.cli.options import in_range
 from supersms.sandbox.faults import DEFAULT_REPORT_DELAY_S, DEFAULT_REPORT_RETRY_DELAY_S, FaultError, Faults
 from supersms.sandbox.faults import parse_report_codes as _report_codes
 from supersms.sandbox.rules import Account
@@ -37,7 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="A local stand-in for Infobank SuperSMS, with fault injection.")
     add = parser.add_argument
     add("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    add("--port", type=int, default=8800, help="port to listen on, 0 for a free one (default 8800)")
+    add(
+        "--port",
+        type=in_range(int, 0, 65535),
+        default=8800,
+        help="port to listen on, 0 for a free one (default 8800)",
+    )
     add("--report-url", help="where to deliver reports (GET); without it reports are only logged")
     add("--id", default=Account.id, help=f"account id (default {Account.id})")
     add("--password", default=Account.password, help="account password (default: the provider's example)")

@@ -12,11 +12,12 @@ import argparse
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
 from supersms.cli.main import CommandParser
+from supersms.cli.options import in_range
 from supersms.demo.batch import MAX_COUNT
 from supersms.demo.session import DemoOptions, run_demo
 
@@ -70,11 +71,11 @@ def _parser() -> argparse.ArgumentParser:
         description="Run a realistic batch end to end on a private stack and show what became of it.",
     )
     parser.add_argument(
-        "--count", type=_number(int, 1, MAX_COUNT), default=300, help="messages to send (default 300)"
+        "--count", type=in_range(int, 1, MAX_COUNT), default=300, help="messages to send (default 300)"
     )
     parser.add_argument(
         "--rate",
-        type=_number(float, 0, 10_000),
+        type=in_range(float, 0, 10_000),
         default=100.0,
         help="global sends per second, 0 = no limit (default 100)",
     )
@@ -84,23 +85,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--timeout",
-        type=_number(float, 1, MAX_TIMEOUT_S),
+        type=in_range(float, 1, MAX_TIMEOUT_S),
         default=120.0,
         help="seconds to wait for every message to be final (default 120)",
     )
     return parser
-
-
-def _number(kind: Callable[[str], float], low: float, high: float) -> Callable[[str], float]:
-    """An argparse type: a number from ``low`` to ``high``."""
-
-    def parse(text: str) -> float:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a number {low:g}-{high:g}, got {text!r}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be a number {low:g}-{high:g}, got {text!r}")
-        return value
-
-    return parse

@@ -62,17 +62,6 @@ class CommandParser(argparse.ArgumentParser):
         return ""
 
 
-def positive_int(text: str) -> int:
-    """argparse ``type`` for a count: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run ``supersms COMMAND ...``; return its exit status."""
     args = sys.argv[1:] if argv is None else argv

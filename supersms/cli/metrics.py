@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry, make_wsgi_app
 from prometheus_client.exposition import ThreadingWSGIServer
 
 from supersms.cli.main import CommandParser
+from supersms.cli.options import PORT
 from supersms.cli.receiver import ensure_free
 from supersms.settings import Settings
 from supersms.workers.exposition import SupersmsCollector
@@ -36,7 +37,7 @@ def main(argv: list[str]) -> int:
     """Serve ``/metrics`` until stopped."""
     parser = CommandParser(prog="supersms metrics", description="Serve Prometheus metrics on /metrics.")
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    parser.add_argument("--port", type=PORT, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)

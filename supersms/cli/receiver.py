@@ -10,8 +10,9 @@ import argparse
 import errno
 import logging
 import socket
-from collections.abc import Callable
 
+from supersms.cli.main import CommandParser
+from supersms.cli.options import PORT, in_range
 from supersms.errors import ConfigError
 from supersms.settings import Settings
 
@@ -66,15 +67,11 @@ def ensure_free(host: str, port: int) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="supersms receiver", description="Serve the delivery-report endpoint."
-    )
+    parser = CommandParser(prog="supersms receiver", description="Serve the delivery-report endpoint.")
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
+    parser.add_argument("--port", type=PORT, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     parser.add_argument(
-        "--port", type=_between(1, 65535), default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
-    )
-    parser.add_argument(
-        "--workers", type=_between(1, 64), help="worker processes (default SUPERSMS_RECEIVER_WORKERS)"
+        "--workers", type=in_range(int, 1, 64), help="worker processes (default SUPERSMS_RECEIVER_WORKERS)"
     )
     parser.add_argument(
         "--access-log", action="store_true", help="log every request to stdout (holds phone numbers)"
@@ -83,15 +80,3 @@ def _parser() -> argparse.ArgumentParser:
         "--replay", action="store_true", help="move spooled reports into Redis, print the count, exit"
     )
     return parser
-
-
-def _between(low: int, high: int) -> Callable[[str], int]:
-    """An argparse type: an integer from ``low`` to ``high``."""
-
-    def parse(text: str) -> int:
-        value = int(text) if text.isdigit() else -1
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be an integer {low}-{high}, got {text!r}")
-        return value
-
-    return parse

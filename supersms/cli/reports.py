@@ -13,7 +13,8 @@ from typing import Any
 
 import redis
 
-from supersms.cli.main import CommandParser, positive_int
+from supersms.cli.main import CommandParser
+from supersms.cli.options import in_range
 from supersms.settings import Settings
 from supersms.workers import keys
 from supersms.workers.redis_io import connect, translate_errors
@@ -28,7 +29,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("which", choices=("dead", "malformed", "pending"))
     p.add_argument(
         "--count",
-        type=positive_int,
+        type=in_range(int, 1),
         default=100,
         help="how many at most: the newest dead or malformed, the longest waiting pending (default 100)",
     )

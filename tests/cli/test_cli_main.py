@@ -21,6 +21,26 @@ def test_supersms_alone_prints_the_usage_with_every_command_and_exits_0(supersms
     assert {"send", "status", "worker", "receiver", "flower", "sandbox", "demo"} <= set(listed)
 
 
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (
+            ("receiver", "--port", "70000"),
+            "supersms receiver: --port: must be an integer 1-65535, got '70000'",
+        ),
+        (("receiver", "--workers", "0"), "supersms receiver: --workers: must be an integer 1-64, got '0'"),
+        (("metrics", "--port", "http"), "supersms metrics: --port: must be an integer 1-65535, got 'http'"),
+        (("reports", "dead", "--count", "0"), "supersms reports: --count: must be an integer >= 1, got '0'"),
+        (("demo", "--rate", "nan"), "supersms demo: --rate: must be a number 0-10000, got 'nan'"),
+        (("demo", "--count", "5.5"), "supersms demo: --count: must be an integer 1-10000, got '5.5'"),
+    ],
+)
+def test_a_number_option_out_of_its_range_exits_2_with_one_line_giving_the_range(supersms, args, line):
+    result = supersms(*args)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.only_error_line() == line
+
+
 def test_an_unknown_command_exits_2_with_one_line_naming_it(supersms):
     result = supersms("sned", "--to", "01093446280")
     assert (result.returncode, result.stdout) == (2, "")

@@ -100,12 +100,3 @@ def test_without_a_kind_exits_2_naming_the_kinds(supersms):
     result = supersms("reports")
     assert (result.returncode, result.stdout) == (2, "")
     assert result.only_error_line() == "supersms reports: which: required (one of: dead, malformed, pending)"
-
-
-@pytest.mark.parametrize(
-    ("count", "rule"), [("0", "must be at least 1, not 0"), ("ten", "must be a whole number, not 'ten'")]
-)
-def test_a_count_that_is_not_a_positive_whole_number_exits_2_naming_it(supersms, count, rule):
-    result = supersms("reports", "dead", "--count", count)
-    assert (result.returncode, result.stdout) == (2, "")
-    assert result.only_error_line() == f"supersms reports: --count: {rule}"

@@ -390,4 +390,4 @@ def test_a_count_outside_1_to_the_maximum_exits_2_naming_the_option(tmp_path, co
     run = DemoRun(tmp_path, "--count", count)
     assert run.finish() == 2
     [line] = run.stderr.splitlines()
-    assert line.startswith("supersms demo: --count: must be a number 1-10000")
+    assert line.startswith("supersms demo: --count: must be an integer 1-10000")

@@ -62,6 +62,7 @@ def test_the_command_serves_the_provider_until_sigterm(
     ("args", "message"),
     [
         (["--capacity", "many"], "argument --capacity: invalid int value: 'many'"),
+        (["--port", "70000"], "argument --port: must be an integer 0-65535, got '70000'"),
         (["--report-codes", "1000=lots"], "report_codes: bad weight in '1000=lots'"),
         (["--script", "R001,busy"], "script: must be an err_code such as R001"),
         (["--code-for-to", "1000000000"], "code_for_to: expected NUMBER=CODE, got '1000000000'"),
