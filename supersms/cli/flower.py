@@ -67,10 +67,7 @@ def main(argv: list[str]) -> int:
     if not HELP_FLAGS & set(args) and not any(arg.startswith("--address=") for arg in args):
         args.append(f"--address={DEFAULT_ADDRESS}")
     credentials = basic_auth_from_env(os.environ)
-    try:
-        _apply_options(args, credentials)
-    except (OptionError, ValueError) as error:
-        raise InvalidMessage("options", str(error)) from None
+    _apply_options(args, credentials)
     run(app)
     return 0
 
@@ -119,10 +116,15 @@ def basic_auth_from_env(environ: Mapping[str, str]) -> list[str] | None:
 
 def _apply_options(args: list[str], credentials: list[str] | None) -> None:
     """Flower's own order (environment, then command line over it), with our variable in between."""
-    apply_env_options()
-    if credentials is not None:
-        options.basic_auth = credentials
-    apply_options(sys.argv[0], args)
+    try:
+        apply_env_options()
+        if credentials is not None:
+            options.basic_auth = credentials
+        apply_options(sys.argv[0], args)
+    except (OptionError, ValueError) as error:
+        raise InvalidMessage("options", str(error)) from None
+    if not 1 <= options.port <= 65535:  # Tornado would quietly listen on 70000 % 65536, say
+        raise InvalidMessage("--port", f"must be an integer 1-65535, got '{options.port}'")
     extract_settings()
     setup_logging()
     if not (options.basic_auth or options.auth):

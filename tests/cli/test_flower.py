@@ -239,6 +239,8 @@ def test_flower_listens_on_loopback_unless_told_otherwise(flower):
         (["--port"], {}, "supersms flower: --port: needs a value"),
         (["5555"], {}, "supersms flower: arguments: Flower options look like --name=value"),
         (["--port=abc"], {}, "supersms flower: options: "),
+        (["--port=70000"], {}, "supersms flower: --port: must be an integer 1-65535, got '70000'"),
+        (["--port", "0"], {}, "supersms flower: --port: must be an integer 1-65535, got '0'"),
         (
             [],
             {"SUPERSMS_FLOWER_BASIC_AUTH": "ops-secret-without-colon"},
