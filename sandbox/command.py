@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 from supersms.cli.options import in_range
 from supersms.sandbox.faults import DEFAULT_REPORT_DELAY_S, DEFAULT_REPORT_RETRY_DELAY_S, FaultError, Faults
@@ -44,7 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=8800,
         help="port to listen on, 0 for a free one (default 8800)",
     )
-    add("--report-url", help="where to deliver reports (GET); without it reports are only logged")
+    add(
+        "--report-url", type=_http_url, help="where to deliver reports (GET); without it they are only logged"
+    )
     add("--id", default=Account.id, help=f"account id (default {Account.id})")
     add("--password", default=Account.password, help="account password (default: the provider's example)")
     add("--report-delay", type=float, default=DEFAULT_REPORT_DELAY_S, metavar="S", help="seconds to a report")
@@ -62,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--intermediate-reports", action="store_true", help="a rslt_type=3 report before each final one")
     add("--report-before-reply", action="store_true", help="deliver reports before answering the send")
     add("--drop-after-read", action="store_true", help="accept sends but close without answering")
-    add("--first-msgid", type=int, metavar="N", help="first msgid (default: from the clock)")
+    add("--first-msgid", type=in_range(int, 0), metavar="N", help="first msgid (default: from the clock)")
     add("--seed", type=int, help="seed for the report code draw")
     return parser
 
@@ -122,6 +125,14 @@ def _sandbox(options: argparse.Namespace) -> Sandbox:
         first_msgid=options.first_msgid,
         seed=options.seed,
     )
+
+
+def _http_url(text: str) -> str:
+    """argparse ``type`` for the report URL: http or https, with a host."""
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"must be an http:// or https:// URL, got {text!r}")
+    return text
 
 
 def _pair(item: str) -> tuple[str, str]:
