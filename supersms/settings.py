@@ -72,7 +72,7 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read and validate every ``SUPERSMS_*`` variable (``os.environ`` unless ``environ`` is given)."""
         env = _Env(os.environ if environ is None else environ)
-        redis_url = env.text("SUPERSMS_REDIS_URL", DEFAULT_REDIS_URL, _url_rule)
+        redis_url = env.text("SUPERSMS_REDIS_URL", DEFAULT_REDIS_URL, _redis_url_rule)
         settings = cls(
             api_url=env.text("SUPERSMS_API_URL", DEFAULT_API_URL, _http_url_rule),
             account_id=env.optional("SUPERSMS_ID"),
@@ -80,7 +80,7 @@ class Settings:
             default_sender=env.optional("SUPERSMS_FROM"),
             default_country=env.text("SUPERSMS_DEFAULT_COUNTRY", "82", _country_rule),
             redis_url=redis_url,
-            broker_url=env.text("SUPERSMS_BROKER_URL", redis_url, _url_rule),
+            broker_url=env.text("SUPERSMS_BROKER_URL", redis_url, _broker_url_rule),
             rate_limit_per_s=env.number("SUPERSMS_RATE_LIMIT", 50.0, float, minimum=0),
             rate_burst=env.number("SUPERSMS_RATE_BURST", 5, int, minimum=1),
             http_method=env.text("SUPERSMS_HTTP_METHOD", "POST", _method_rule).upper(),
@@ -164,9 +164,20 @@ class _Env:
         return tuple(networks)
 
 
-def _url_rule(value: str) -> str | None:
-    schemes = ("redis://", "rediss://", "unix://", "amqp://", "amqps://", "pyamqp://", "memory://")
-    return None if value.startswith(schemes) else f"must be a redis:// or amqp:// URL, got {value!r}"
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+BROKER_SCHEMES = (*REDIS_SCHEMES, "amqp://", "amqps://", "pyamqp://", "memory://")
+
+
+def _redis_url_rule(value: str) -> str | None:
+    return (
+        None
+        if value.startswith(REDIS_SCHEMES)
+        else f"must be a redis://, rediss:// or unix:// URL, got {value!r}"
+    )
+
+
+def _broker_url_rule(value: str) -> str | None:
+    return None if value.startswith(BROKER_SCHEMES) else f"must be a redis:// or amqp:// URL, got {value!r}"
 
 
 def _http_url_rule(value: str) -> str | None:
