@@ -169,11 +169,9 @@ BROKER_SCHEMES = (*REDIS_SCHEMES, "amqp://", "amqps://", "pyamqp://", "memory://
 
 
 def _redis_url_rule(value: str) -> str | None:
-    return (
-        None
-        if value.startswith(REDIS_SCHEMES)
-        else f"must be a redis://, rediss:// or unix:// URL, got {value!r}"
-    )
+    if value.startswith(REDIS_SCHEMES):
+        return None
+    return f"must be a redis://, rediss:// or unix:// URL, got {value!r}"
 
 
 def _broker_url_rule(value: str) -> str | None:

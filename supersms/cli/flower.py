@@ -123,7 +123,7 @@ def _apply_options(args: list[str], credentials: list[str] | None) -> None:
         apply_options(sys.argv[0], args)
     except (OptionError, ValueError) as error:
         raise InvalidMessage("options", str(error)) from None
-    if not 1 <= options.port <= 65535:  # Tornado would quietly listen on 70000 % 65536, say
+    if not 1 <= options.port <= 65535:  # else Tornado listens on port % 65536 unasked
         raise InvalidMessage("--port", f"must be an integer 1-65535, got '{options.port}'")
     extract_settings()
     setup_logging()
