@@ -98,7 +98,7 @@ def send_many(
     accepted = validate_all(messages)
     size = campaign_batch_size(len(accepted)) if batch_size is None else batch_size
     if size < 1:
-        raise ValueError(f"batch_size must be 1 or more, got {batch_size!r}")
+        raise InvalidMessage("batch_size", f"must be 1 or more, got {batch_size!r}")
     return enqueue_validated(accepted, on_final=on_final, batch_size=size)
 
 
@@ -112,6 +112,10 @@ def validate_all(messages: Iterable[Mapping[str, Any]]) -> list[tuple[str, Messa
     """Every message validated and given its id, or :class:`InvalidMessage` for the first that is not."""
     accepted: list[tuple[str, Message]] = []
     for index, fields in enumerate(messages):
+        if not isinstance(fields, Mapping):
+            raise InvalidMessage(
+                f"[{index}]", f"must be a mapping of field names to values, not {type(fields).__name__}"
+            )
         try:
             accepted.append(validate_one(fields))
         except InvalidMessage as error:

@@ -133,6 +133,24 @@ def test_send_many_validates_every_message_before_recording_any(redis_client):
     assert_nothing_enqueued(redis_client)
 
 
+@pytest.mark.parametrize(
+    ("item", "kind"), [("01093446280", "str"), (["01093446280", "hi"], "list"), (None, "NoneType")]
+)
+def test_send_many_refuses_an_item_that_is_not_a_mapping_by_its_index(redis_client, item, kind):
+    with pytest.raises(InvalidMessage) as raised:
+        send_many([{"to": KOREAN, "message": "fine"}, item])
+    assert str(raised.value) == f"[1]: must be a mapping of field names to values, not {kind}"
+    assert_nothing_enqueued(redis_client)
+
+
+@pytest.mark.parametrize("batch_size", [0, -5])
+def test_send_many_refuses_a_batch_size_below_1_and_enqueues_nothing(redis_client, batch_size):
+    with pytest.raises(InvalidMessage) as raised:
+        send_many([{"to": KOREAN, "message": "fine"}], batch_size=batch_size)
+    assert str(raised.value) == f"batch_size: must be 1 or more, got {batch_size}"
+    assert_nothing_enqueued(redis_client)
+
+
 def test_send_many_of_nothing_enqueues_nothing(redis_client):
     assert send_many([]) == []
     assert_nothing_enqueued(redis_client)
