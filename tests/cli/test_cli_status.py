@@ -92,3 +92,11 @@ def test_status_without_an_id_exits_2_naming_the_argument(supersms):
     result = supersms("status")
     assert (result.returncode, result.stdout) == (2, "")
     assert result.only_error_line() == "supersms status: ID: required"
+
+
+def test_a_malformed_id_exits_2_naming_it_before_printing_any_record(supersms, two_messages):
+    result = supersms("status", "first1", "bad id!")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.only_error_line() == (
+        "supersms status: ID: must be 1-20 ASCII letters or digits, got 'bad id!'"
+    )
