@@ -19,6 +19,7 @@ for the numbers Flower does not have.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import atexit
 import contextlib
@@ -45,6 +46,7 @@ from flower.urls import settings as flower_settings
 from tornado.ioloop import IOLoop
 from tornado.options import Error as OptionError
 
+from supersms.cli.options import PORT
 from supersms.errors import ConfigError, InvalidMessage
 from supersms.workers.monitor_masking import mask_event, mask_inspect_reply
 
@@ -123,8 +125,10 @@ def _apply_options(args: list[str], credentials: list[str] | None) -> None:
         apply_options(sys.argv[0], args)
     except (OptionError, ValueError) as error:
         raise InvalidMessage("options", str(error)) from None
-    if not 1 <= options.port <= 65535:  # else Tornado listens on port % 65536 unasked
-        raise InvalidMessage("--port", f"must be an integer 1-65535, got '{options.port}'")
+    try:  # checked here, after Flower parsed it: else Tornado listens on port % 65536 unasked
+        PORT(str(options.port))
+    except argparse.ArgumentTypeError as error:
+        raise InvalidMessage("--port", str(error)) from None
     extract_settings()
     setup_logging()
     if not (options.basic_auth or options.auth):
