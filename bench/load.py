@@ -80,7 +80,7 @@ def _wrk(port: int, *, connections: int, duration_s: float, run_id: str) -> Load
         script = Path(folder) / "reports.lua"
         script.write_text(WRK_SCRIPT % REPORT_REST)
         command = [
-            "wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{duration_s:g}s", "--latency",
+            "wrk", f"-t{min(WRK_THREADS, connections)}", f"-c{connections}", f"-d{duration_s:g}s", "--latency",
             "--timeout", f"{TIMEOUT_S:g}s", "-s", str(script), f"http://127.0.0.1:{port}/", "--", run_id,
         ]  # fmt: skip
         output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
@@ -117,11 +117,12 @@ def _ms(value: str) -> float:
 
 
 def _python(port: int, *, connections: int, duration_s: float, run_id: str) -> LoadResult:
-    per_process = max(1, connections // PYTHON_PROCESSES)
+    processes = min(PYTHON_PROCESSES, connections)
+    per_process = max(1, connections // processes)
     start_at = time.time() + 2.0  # the spawned processes start together, once imported
     context = multiprocessing.get_context("spawn")
-    jobs = [(port, per_process, start_at, duration_s, f"{run_id}p{n}") for n in range(PYTHON_PROCESSES)]
-    with context.Pool(PYTHON_PROCESSES) as pool:
+    jobs = [(port, per_process, start_at, duration_s, f"{run_id}p{n}") for n in range(processes)]
+    with context.Pool(processes) as pool:
         parts = pool.starmap(_load_process, jobs)
     latencies = [ms for _, _, part in parts for ms in part]
     answered = sum(ok for ok, _, _ in parts)

@@ -7,6 +7,10 @@ and are loaded in turn, ours then bare, for three rounds after a short warm-up o
 elsewhere on the machine falls on both alike; each figure is the median of the rounds. Server CPU is the
 gunicorn master and workers' ``utime + stime`` over the measured rounds; their threads' sleeps (voluntary
 context switches) per request show how often a request waited: on Redis, on a lock, on the interpreter lock.
+
+After the rounds, a sweep over the number of connections (one shorter round of each server per count) shows
+where the two part: with few connections a report waits mostly on the network and Redis, with many the CPUs
+are full and what each report costs decides.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from supersms.workers import keys
 AT_LEAST_70 = Target("≥ 0.70", min_ratio=0.7)
 WARM_UP_S = 2.0
 ROUNDS = 3
+SWEEP_CONNECTIONS = (1, 2, 4, 8, 16, 32)
 _runs = itertools.count(1)
 
 
@@ -72,9 +77,13 @@ def run(lab: Lab) -> Result:
         for _ in range(ROUNDS):
             for name, server in servers.items():
                 rounds[name].append(_measure(lab, server, tool, connections, round_s))
+        sweep = {
+            count: [_measure(lab, server, tool, count, round_s / 2) for server in servers.values()]
+            for count in SWEEP_CONNECTIONS
+        }
         stored = int(lab.client.xlen(keys.REPORTS))
     lab.flush()
-    return _result(rounds, tool=tool, connections=connections, workers=workers, stored=stored)
+    return _result(rounds, sweep, tool=tool, connections=connections, workers=workers, stored=stored)
 
 
 def _run_id() -> str:
@@ -130,7 +139,13 @@ def _cpu_ms(runs: list[Measured]) -> float:
 
 
 def _result(
-    rounds: dict[str, list[Measured]], *, tool: str, connections: int, workers: int, stored: int
+    rounds: dict[str, list[Measured]],
+    sweep: dict[int, list[Measured]],
+    *,
+    tool: str,
+    connections: int,
+    workers: int,
+    stored: int,
 ) -> Result:
     ours, bare = rounds["ours"], rounds["bare"]
     setup = f"gunicorn {workers} workers × {THREADS} threads"
@@ -183,7 +198,29 @@ def _result(
         "Ratio of each round (ours / bare): "
         + ", ".join(f"{o.load.rate_per_s / b.load.rate_per_s:.2f}" for o, b in zip(ours, bare, strict=True))
         + ".",
+        _sweep_table(sweep),
         f"Reports in the stream after the runs (warm-up included): {stored:,}.",
         f"{load_average()} at the end.",
     ]
     return Result("3. Receiver (report GETs on gunicorn)", figures, details)
+
+
+def _sweep_table(sweep: dict[int, list[Measured]]) -> str:
+    """Rate, latency and CPU use of both servers at each number of connections."""
+    rows = [
+        [
+            str(count),
+            f"{ours.load.rate_per_s:,.0f}",
+            f"{bare.load.rate_per_s:,.0f}",
+            f"{ours.load.rate_per_s / bare.load.rate_per_s:.2f}",
+            f"{ours.load.p50_ms:.2f} / {bare.load.p50_ms:.2f}",
+            f"{ours.server_cpu_s * 1e6:.0f} / {bare.server_cpu_s * 1e6:.0f}",
+            f"{ours.machine_busy:.0%} / {bare.machine_busy:.0%}",
+        ]
+        for count, (ours, bare) in sweep.items()
+    ]
+    headers = ("connections", "ours req/s", "bare req/s", "ratio", "p50 ms", "server µs/req", "busy")
+    return (
+        "Against connections (one short round of each per count, ours then bare; pairs are ours / bare):\n"
+        + render(headers, rows)
+    )
