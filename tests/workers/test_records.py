@@ -127,6 +127,25 @@ def test_stale_claims_end_as_outcome_unknown_and_fresh_ones_stay(store):
     assert store.settle("old", "t1", Status.SUBMITTED, {}).status == "lost"
 
 
+def test_a_message_whose_outcome_is_unknown_is_never_claimed_again(store):
+    """The task of a swept claim may be delivered again (acks_late, a lost worker): it must not send."""
+    store.create_many([record("a1")])
+    claim(store, "a1", "t1")
+    assert store.expire_stale_claims(older_than_s=0) == ["a1"]
+    assert claim(store, "a1", "t2").step == "final"
+    assert store.load("a1")["attempts"] == "1" and "claim" not in store.load("a1")
+
+
+def test_a_stale_claim_swept_after_the_report_keeps_the_reported_status(store, redis_client):
+    """A report may finish a message while its claim is still held (the worker died after sending)."""
+    store.create_many([record("a1")])
+    claim(store, "a1", "t1")
+    redis_client.hset(keys.message("a1"), mapping={"status": "delivered", "announced": "delivered"})
+    store.expire_stale_claims(older_than_s=0)
+    assert store.load("a1")["status"] == "delivered" and "claim" not in store.load("a1")
+    assert redis_client.xlen(keys.EVENTS) == 0, "nothing announced: the report's own announcement stands"
+
+
 def test_unknown_ids_raise(store):
     with pytest.raises(UnknownMessage, match="nope"):
         store.load("nope")

@@ -32,3 +32,17 @@ def test_a_final_outcome_whose_record_reply_was_lost_is_still_called_back_once(
     assert [record["status"] for record in callbacks] == ["rejected"]
     assert worker_runtime.sender.attempt("lostreply01").done
     assert len(callbacks) == 1, "called back once, not again by a later attempt"
+
+
+def test_a_long_wait_comes_back_in_hops_well_inside_the_visibility_timeout(worker_runtime: Runtime) -> None:
+    """A countdown near the Redis broker's visibility timeout would have the task delivered twice."""
+    settings = worker_runtime.settings
+    assert settings.pause_s > settings.visibility_timeout_s / 4, "the pause must outlast one hop"
+    worker_runtime.pause.open("R002", "provider refused the account")
+    queue_message(worker_runtime, "longwait01")
+
+    waiting = worker_runtime.sender.attempt("longwait01")
+
+    assert waiting.again_in_s is not None and waiting.held_back
+    assert 0 < waiting.again_in_s <= settings.visibility_timeout_s / 4
+    assert worker_runtime.store.load("longwait01")["status"] == "retrying"
