@@ -9,8 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 from supersms.errors import MalformedReply, OutcomeUnknown
+from supersms.protocol import safexml
 from supersms.protocol.replies import (
     MAX_REPLY_BYTES,
     MessageResult,
@@ -331,6 +333,20 @@ def test_an_external_entity_naming_a_local_file_is_refused_and_never_read(tmp_pa
     with pytest.raises(MalformedReply) as caught:
         parse_submit_reply(body.encode())
     assert "top-secret" not in str(caught.value)
+
+
+def test_the_parser_itself_expands_and_fetches_nothing(tmp_path: Path, listener: socket.socket) -> None:
+    """The second wall: were a DTD ever let past the first, lxml would still load, resolve and fetch nothing."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("top-secret")
+    body = (
+        f'<!DOCTYPE r [<!ENTITY inner "EXPANDED"><!ENTITY file SYSTEM "file://{secret}">'
+        f'<!ENTITY web SYSTEM "{url_of(listener)}">]><r>&inner;&file;&web;</r>'
+    )
+    root = safexml._parse(body)
+    assert "".join(root.itertext()) == "&inner;&file;&web;", "references kept as references"
+    assert etree.tostring(root, encoding="unicode") == "<r>&inner;&file;&web;</r>"
+    assert_nobody_connected(listener)
 
 
 def test_the_page_layout_is_rendered_byte_for_byte() -> None:
