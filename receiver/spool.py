@@ -114,15 +114,16 @@ def _create_locked(directory: Path) -> int:
     """A new spool file, locked before it becomes visible under its name (so no replay takes it empty)."""
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     name = f"spool-{time.time_ns():020d}-{os.getpid()}.jsonl"
-    hidden = directory / f".{name}.new"
-    fd = os.open(hidden, _CREATE_FLAGS, 0o600)
+    path = directory / f".{name}.new"
+    fd = os.open(path, _CREATE_FLAGS, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        os.rename(hidden, directory / name)
+        os.rename(path, directory / name)
+        path = directory / name
         _fsync_directory(directory)
     except OSError:
         os.close(fd)
-        hidden.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)  # nothing was written to it: no report is lost with it
         raise
     logger.info("spooling reports to %s", directory / name)
     return fd

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -40,6 +42,52 @@ def test_an_appended_report_is_in_the_file_when_append_returns(spool_dir: Path) 
     assert path.read_bytes() == report(1).to_line()
     assert Delivery.from_line(path.read_bytes()) == report(1)
     writer.rotate()
+
+
+def test_a_report_whose_fsync_fails_is_not_taken_and_the_next_starts_a_new_file(
+    spool_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Written is not durable: only a completed fsync lets append return (and the receiver answer 200)."""
+    writer = SpoolWriter(directory=spool_dir)
+    synced: list[int] = []  # the spool files' fsyncs (the directory's are let through)
+    real_fsync = os.fsync
+
+    def fsync_failing_once(fd: int) -> None:
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            synced.append(fd)
+            if len(synced) == 1:
+                raise OSError(5, "Input/output error")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync_failing_once)
+    with pytest.raises(OSError, match="Input/output error"):
+        writer.append(report(1))
+    writer.append(report(2))
+    writer.rotate()
+
+    assert len(synced) == 2
+    assert [path.read_bytes() for path in spool_files(spool_dir)] == [
+        report(1).to_line(),
+        report(2).to_line(),
+    ]
+
+
+def test_a_spool_file_whose_name_cannot_be_made_durable_is_not_left_behind(
+    spool_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = SpoolWriter(directory=spool_dir)
+    real_fsync = os.fsync
+
+    def fsync_failing_on_directories(fd: int) -> None:
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            raise OSError(5, "Input/output error")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync_failing_on_directories)
+    with pytest.raises(OSError, match="Input/output error"):
+        writer.append(report(1))
+
+    assert list(spool_dir.iterdir()) == []
 
 
 def test_the_spool_directory_is_made_private(spool_dir: Path) -> None:
