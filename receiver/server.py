@@ -18,6 +18,7 @@ The access log is off unless asked for: its lines would carry report queries, i.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -52,6 +53,7 @@ def gunicorn_options(
         "accesslog": "-" if access_log else None,
         "proc_name": "supersms-receiver",
         "control_socket_disable": True,  # one fixed socket path per user would collide between receivers
+        "on_starting": _quiet_empty_listening_line,
         "when_ready": _announce,
         "post_worker_init": _warm,
     }
@@ -76,6 +78,19 @@ class ReceiverServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships n
 
     def load(self) -> ReceiverApp:
         return create_app(self.settings)
+
+
+class _EmptyListeningLine(logging.Filter):
+    """Drops gunicorn's ``Listening at:  (pid)``: with a socket per worker the master holds none to name."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        return not (str(record.msg).startswith("Listening at:") and args[:1] == ("",))
+
+
+def _quiet_empty_listening_line(arbiter: Any) -> None:
+    """gunicorn's ``on_starting``, run before the master logs where it listens."""
+    arbiter.log.error_log.addFilter(_EmptyListeningLine())
 
 
 def _announce(arbiter: Any) -> None:
