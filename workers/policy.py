@@ -5,7 +5,7 @@ The table, by the kind of outcome:
 | outcome | next |
 |---|---|
 | accepted (R000) | ``submitted`` |
-| busy (R001, R009, HTTP 429/503) or unreachable (request provably never left) | ``retrying`` after backoff, else ``failed`` when the retry budget or the ttl is spent |
+| busy (R001, R009, HTTP 429/503) or unreachable (request provably never left) | ``retrying`` after backoff (no sooner than the server's ``Retry-After``), else ``failed`` when the retry budget or the ttl is spent |
 | systemic (R002, R012, R013) | ``retrying`` once the account pause ends (not counted against the budget), ``failed`` past the ttl |
 | refused (every other code) | ``rejected`` |
 | unknown (read timeout, reset, unreadable reply) | ``failed`` with reason ``outcome_unknown``: never resent, a later report still wins |
@@ -78,10 +78,12 @@ def decide(
     pause_ends_at_s: float | None,
     policy: RetryPolicy,
     rng: random.Random,
+    retry_after_s: float | None = None,
 ) -> Verdict:
     """The verdict for an attempt that ended with ``outcome``.
 
-    ``attempts`` counts every provider call so far, ``budget_used`` those that count against the retry budget.
+    ``attempts`` counts every provider call so far, ``budget_used`` those that count against the retry budget;
+    ``retry_after_s`` is how long a busy server asked us to stay away (HTTP ``Retry-After``), if it did.
     """
     if outcome is Outcome.ACCEPTED:
         return Verdict(Status.SUBMITTED)
@@ -95,7 +97,7 @@ def decide(
         if budget_used >= policy.max_attempts:
             return Verdict(Status.FAILED, reason="retries_exhausted")
         delay_s = backoff_s(budget_used, base_s=policy.backoff_base_s, max_s=policy.backoff_max_s, rng=rng)
-        retry_at_s = now_s + delay_s
+        retry_at_s = now_s + max(delay_s, retry_after_s or 0.0)
     if retry_at_s >= expires_at_s:
         return Verdict(Status.FAILED, reason="ttl_expired")
     return Verdict(Status.RETRYING, reason=outcome.value, retry_at_s=retry_at_s)

@@ -54,11 +54,13 @@ DONE = Next()
 
 @dataclass(frozen=True)
 class Attempted:
-    """The provider's side of an attempt: how it ended, and the reply when there was one."""
+    """The provider's side of an attempt: how it ended, the reply when there was one, and how long a busy
+    server asked us to wait (``Retry-After``) when it said."""
 
     outcome: Outcome
     reply: SubmitReply | None = None
     detail: str | None = None
+    retry_after_s: float | None = None
 
 
 class Sender:
@@ -140,6 +142,7 @@ class Sender:
             pause_ends_at_s=pause_ends_at_s,
             policy=self._policy,
             rng=self._rng,
+            retry_after_s=attempted.retry_after_s,
         )
         self._record(message_id, token, attempted, verdict, budget_used)
         if verdict.retry_at_s is None:
@@ -150,7 +153,7 @@ class Sender:
         try:
             reply = self._provider.submit(form_fields(message))
         except ProviderBusy as error:
-            return Attempted(Outcome.BUSY, detail=str(error))
+            return Attempted(Outcome.BUSY, detail=str(error), retry_after_s=error.retry_after_s)
         except ProviderUnreachable as error:
             return Attempted(Outcome.UNREACHABLE, detail=str(error))
         except OutcomeUnknown as error:

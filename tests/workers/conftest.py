@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -19,18 +19,35 @@ def callbacks() -> list[dict[str, Any]]:
     return []
 
 
+RuntimeFor = Callable[[str], Runtime]
+
+
 @pytest.fixture
-def worker_runtime(redis_url: str, sandbox: Sandbox, callbacks: list[dict[str, Any]]) -> Iterator[Runtime]:
+def runtime_for(redis_url: str, callbacks: list[dict[str, Any]]) -> Iterator[RuntimeFor]:
+    """Builds a worker process's runtime against the provider at a given URL, with no rate limit."""
+    built: list[Runtime] = []
+
+    def build(api_url: str) -> Runtime:
+        settings = Settings(
+            redis_url=redis_url,
+            broker_url=redis_url,
+            api_url=api_url,
+            default_sender=SENDER,
+            rate_limit_per_s=0.0,
+            account_id="infobank_test",
+            password="pwinfobank",
+        )
+        built.append(
+            build_runtime(settings, run_callback=lambda _signature, record: callbacks.append(record))
+        )
+        return built[-1]
+
+    yield build
+    for runtime in built:
+        runtime.redis.close()
+
+
+@pytest.fixture
+def worker_runtime(runtime_for: RuntimeFor, sandbox: Sandbox) -> Runtime:
     """A worker process's runtime against the sandbox, with no rate limit."""
-    settings = Settings(
-        redis_url=redis_url,
-        broker_url=redis_url,
-        api_url=sandbox.url,
-        default_sender=SENDER,
-        rate_limit_per_s=0.0,
-        account_id="infobank_test",
-        password="pwinfobank",
-    )
-    runtime = build_runtime(settings, run_callback=lambda _signature, record: callbacks.append(record))
-    yield runtime
-    runtime.redis.close()
+    return runtime_for(sandbox.url)

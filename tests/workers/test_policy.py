@@ -11,7 +11,7 @@ NOW = 1_000_000.0
 FAR = NOW + 86400
 
 
-def verdict(outcome, *, budget_used=1, expires_at_s=FAR, pause_ends_at_s=None):
+def verdict(outcome, *, budget_used=1, expires_at_s=FAR, pause_ends_at_s=None, retry_after_s=None):
     return decide(
         outcome,
         attempts=budget_used,
@@ -21,6 +21,7 @@ def verdict(outcome, *, budget_used=1, expires_at_s=FAR, pause_ends_at_s=None):
         pause_ends_at_s=pause_ends_at_s,
         policy=POLICY,
         rng=random.Random(7),
+        retry_after_s=retry_after_s,
     )
 
 
@@ -55,6 +56,12 @@ def test_busy_replies_retry_until_the_budget_is_spent(budget_used, status):
 def test_a_retry_past_the_ttl_fails_instead():
     result = verdict(Outcome.BUSY, expires_at_s=NOW + 0.1)
     assert (result.status, result.reason) == (Status.FAILED, "ttl_expired")
+
+
+def test_a_busy_server_is_retried_no_sooner_than_its_retry_after():
+    assert verdict(Outcome.BUSY, retry_after_s=30).retry_at_s == NOW + 30
+    assert verdict(Outcome.BUSY, retry_after_s=0.01).retry_at_s == verdict(Outcome.BUSY).retry_at_s
+    assert verdict(Outcome.BUSY, retry_after_s=7200, expires_at_s=NOW + 3600).reason == "ttl_expired"
 
 
 def test_a_systemic_refusal_waits_for_the_pause_without_spending_the_budget():

@@ -2,14 +2,44 @@
 
 from __future__ import annotations
 
+import http.server
+import threading
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from supersms.embedded import free_port
 from supersms.sandbox.service import Sandbox
 from supersms.workers.records import MessageStore
 from supersms.workers.runtime import Runtime
 from tests.support.worker_runtime import queue_message
+from tests.workers.conftest import RuntimeFor
+
+
+class Busy(http.server.BaseHTTPRequestHandler):
+    """A provider front that takes no request: 503 with Retry-After, as a load balancer answers."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.send_response(503)
+        self.send_header("Retry-After", "7")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def busy_provider() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Busy)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
 
 
 def test_a_final_outcome_whose_record_reply_was_lost_is_still_called_back_once(
@@ -46,3 +76,45 @@ def test_a_long_wait_comes_back_in_hops_well_inside_the_visibility_timeout(worke
     assert waiting.again_in_s is not None and waiting.held_back
     assert 0 < waiting.again_in_s <= settings.visibility_timeout_s / 4
     assert worker_runtime.store.load("longwait01")["status"] == "retrying"
+
+
+def test_a_provider_refusing_connections_is_retried_later(runtime_for: RuntimeFor) -> None:
+    runtime = runtime_for(f"http://127.0.0.1:{free_port()}/")  # nothing listens there
+    queue_message(runtime, "refused01")
+
+    waiting = runtime.sender.attempt("refused01")
+
+    record = runtime.store.load("refused01")
+    assert waiting.again_in_s is not None and not waiting.held_back
+    assert (record["status"], record["attempts"]) == ("retrying", "1")
+    assert "could not connect" in record["detail"]
+
+
+def test_a_provider_answering_503_is_retried_no_sooner_than_it_asks(
+    runtime_for: RuntimeFor, busy_provider: str
+) -> None:
+    runtime = runtime_for(busy_provider)
+    queue_message(runtime, "busy01")
+
+    asked_at_s = time.time()
+    waiting = runtime.sender.attempt("busy01")
+
+    record = runtime.store.load("busy01")
+    assert int(record["next_attempt_ms"]) >= (asked_at_s + 7) * 1000, "the backoff alone is under a second"
+    assert waiting.again_in_s is not None and waiting.again_in_s > 6
+    assert (record["status"], record["attempts"]) == ("retrying", "1")
+    assert "HTTP 503" in record["detail"]
+
+
+def test_a_send_whose_reply_never_came_is_never_sent_again(worker_runtime: Runtime, sandbox: Sandbox) -> None:
+    """The provider read the request and closed without answering: it may have taken the message."""
+    sandbox.set_faults(drop_after_read=True)
+    queue_message(worker_runtime, "noreply01")
+
+    assert worker_runtime.sender.attempt("noreply01").done
+    sandbox.set_faults(drop_after_read=False)
+    assert worker_runtime.sender.attempt("noreply01").done, "a redelivered task ends at once"
+
+    record = worker_runtime.store.load("noreply01")
+    assert (record["status"], record["reason"], record["attempts"]) == ("failed", "outcome_unknown", "1")
+    assert len(sandbox.log.sends()) == 1
