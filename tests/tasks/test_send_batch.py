@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import collections
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -35,6 +37,25 @@ def sends_by_ref(sandbox):
     return collections.Counter(entry.fields.get("ref") for entry in sandbox.log.sends())
 
 
+BATCH_RECEIVED = re.compile(r"Task supersms\.send_batch\[[\w-]+\] received")
+BATCH_RESULT = re.compile(r"Task supersms\.send_batch\[[\w-]+\] succeeded in [\d.]+s: (\{.*\})")
+
+
+def batches_done(worker) -> bool:
+    """No batch waits in the queue and every batch the worker received has finished."""
+    output = worker.output()
+    received = len(BATCH_RECEIVED.findall(output))
+    return waiting_tasks(app) == 0 and received == len(BATCH_RESULT.findall(output))
+
+
+def batch_totals(output: str) -> collections.Counter[str]:
+    """The counts every finished batch returned (attempted, handed_on, held_back, dropped), added up."""
+    totals: collections.Counter[str] = collections.Counter()
+    for result in BATCH_RESULT.findall(output):
+        totals.update(ast.literal_eval(result))
+    return totals
+
+
 def test_a_batch_sends_each_message_once_and_retries_each_on_its_own(sandbox, start, store):
     sandbox.set_faults(script=("R001", "R009"))
     start()
@@ -54,14 +75,22 @@ def test_a_batch_past_its_time_budget_hands_the_rest_on(sandbox, start, store):
     enqueue_batch(ids)
     wait_for_status(store, ids, ["submitted"], timeout_s=60)
     assert set(sends_by_ref(sandbox).values()) == {1}
-    wait_until(lambda: "'handed_on':" in worker.output(), timeout_s=10, what="the batch's hand-on in the log")
+    wait_until(
+        lambda: batch_totals(worker.output())["attempted"] == 16, timeout_s=10, what="every batch's end"
+    )
+    totals = batch_totals(worker.output())
+    assert totals["handed_on"] > 0, "the first batch ran out of time"
+    assert totals["attempted"] == 16, "each message attempted by exactly one batch, none past its budget"
+    assert "Task supersms.send[" not in worker.output(), "nothing lost to be found by the sweep"
 
 
 def test_messages_already_finished_or_unknown_are_skipped(sandbox, start, store):
     worker = start()
     ids = recorded(store, 3)
-    enqueue_batch([*ids, "nosuchmessage1"])
+    enqueue_batch([ids[0], "nosuchmessage1", *ids[1:]])
     wait_for_status(store, ids, ["submitted"])
+    wait_until(lambda: batches_done(worker), timeout_s=10, what="the batch's end")
+    assert batch_totals(worker.output()) == {"attempted": 3, "dropped": 1}, "the rest of the batch went on"
     enqueue_batch(ids)
     wait_until(lambda: worker.output().count("supersms.send_batch") >= 4, timeout_s=10, what="both batches")
     assert set(sends_by_ref(sandbox).values()) == {1}, "the second batch found them finished"
