@@ -127,6 +127,9 @@ def test_field_order_and_whitespace_do_not_matter() -> None:
         .replace("</ref>", "</ref><note>접수 완료</note>")
         .encode("euc-kr"),
         PAGE_SUCCESS.replace("UTF-8", "EUC-KR").encode("euc-kr"),
+        PAGE_SUCCESS.replace("UTF-8", "euc-kr")  # declared euc-kr, written in its superset cp949
+        .replace("</ref>", "</ref><note>똠방각하</note>")
+        .encode("cp949"),
         PAGE_SUCCESS.replace("UTF-8", "ks_c_5601-1987").encode("cp949"),
         codecs.BOM_UTF16_LE + PAGE_SUCCESS.replace("UTF-8", "UTF-16").encode("utf-16-le"),
         PAGE_SUCCESS.replace("<?xml version='1.0' encoding='UTF-8' ?>\n", "").encode(),
@@ -139,6 +142,7 @@ def test_field_order_and_whitespace_do_not_matter() -> None:
         "bom",
         "euc-kr",
         "euc-kr-upper",
+        "euc-kr-meaning-cp949",
         "ks_c_5601",
         "utf-16",
         "no-declaration",

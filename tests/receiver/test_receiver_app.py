@@ -165,6 +165,14 @@ def test_health_is_200_while_redis_answers(app: ReceiverApp) -> None:
     assert call(app, path="/healthz", method="HEAD").body == b""
 
 
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "OPTIONS"])
+def test_health_answers_405_to_anything_but_get_and_head(app: ReceiverApp, method: str) -> None:
+    answer = call(app, path="/healthz", method=method)
+
+    assert answer.code == 405
+    assert answer.headers["Allow"] == "GET, HEAD"
+
+
 def test_an_unexpected_error_is_logged_and_answered_503_without_a_traceback(
     app: ReceiverApp, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

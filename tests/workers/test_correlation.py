@@ -139,6 +139,18 @@ def test_a_report_settles_a_message_whose_outcome_was_unknown(client, store, out
     assert store.load("m1")["status"] == "delivered"
 
 
+def test_a_report_teaches_the_msgid_of_a_message_whose_send_reply_was_lost(client, store, outcomes):
+    """The reply carrying the msgid never came; a first report matched by ref indexes it for later ones."""
+    message(store, status="failed", reason="outcome_unknown")
+    report(client, rslt_type="3")
+    correlator(client, outcomes).run(budget_s=1)
+    assert store.load("m1")["msgid"] == MSGID and client.get(keys.msgid(MSGID)) == "m1"
+    report(client, ref=None)
+    done = correlator(client, outcomes).run(budget_s=1)
+    assert done.outcomes == {"delivered": 1}
+    assert store.load("m1")["status"] == "delivered"
+
+
 @pytest.mark.parametrize("final", ["rejected", "delivered", "undelivered"])
 def test_a_report_never_moves_a_finished_record(client, store, outcomes, final):
     message(store, status=final)
@@ -221,3 +233,12 @@ def test_a_second_report_for_a_called_back_message_calls_nobody(client, store, o
     report(client)
     correlator(client, outcomes).run(budget_s=1)
     assert len(calls) == 1
+
+
+def test_a_message_without_a_signature_is_called_back_by_nobody(client, store, outcomes, calls, caplog):
+    message(store)
+    report(client)
+    correlator(client, outcomes).run(budget_s=1)
+    assert store.load("m1")["status"] == "delivered"
+    assert calls == [] and "called_back" not in store.load("m1")
+    assert "on_final" not in caplog.text
