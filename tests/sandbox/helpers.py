@@ -1,7 +1,7 @@
 """Helpers for the sandbox tests: the provider's example request, and a tiny report receiver.
 
 The receiver is a stdlib HTTP server on a loopback port whose answer is chosen per test: the proper
-``report_response``, garbage, an HTTP 500, or a response echoing the wrong msgid.
+``report_response``, garbage, an HTTP 500, or a response echoing the wrong msgid, to or to_country.
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ class Received:
 
 
 class Receiver:
-    """Records report GETs and answers them as ``mode`` says: ``ok``, ``garbage``, ``500`` or ``wrong``."""
+    """Records report GETs and answers them as ``mode`` says: ``ok``, ``garbage``, ``500`` or ``wrong`` (the
+    msgid; ``wrong-to``, ``wrong-country``: those fields)."""
 
     def __init__(self) -> None:
         self.mode = "ok"
@@ -84,6 +85,8 @@ class Receiver:
             "garbage": (200, b"thanks!"),
             "500": (500, echoed),
             "wrong": (200, echoed.replace(b"<msgid>", b"<msgid>9")),
+            "wrong-to": (200, echoed.replace(b"<to>", b"<to>9")),
+            "wrong-country": (200, echoed.replace(b"<to_country>", b"<to_country>9")),
         }
         return answers[self.mode]
 

@@ -67,7 +67,7 @@ def test_no_report_is_sent_when_none_was_requested(
     assert [r.fields["msgid"] for r in receiver.wait_for(1)] == ["00000002"]
 
 
-@pytest.mark.parametrize("mode", ["garbage", "500", "wrong"])
+@pytest.mark.parametrize("mode", ["garbage", "500", "wrong", "wrong-to", "wrong-country"])
 def test_an_unacknowledged_report_is_tried_4_times_then_dropped(
     sandbox: Sandbox, receiver: Receiver, session: requests.Session, mode: str
 ) -> None:

@@ -88,6 +88,8 @@ def test_the_providers_own_example_is_accepted() -> None:
         ({"payment_code": "p" * 21}, "R007"),
         ({"client_sub_id": "c" * 20}, "R000"),
         ({"client_sub_id": "c" * 21}, "R007"),
+        ({"client_sub_id": "가" * 6 + "c" * 2}, "R000"),  # 20 bytes in UTF-8
+        ({"client_sub_id": "가" * 7}, "R007"),  # 7 characters, 21 bytes
         ({"origin_cid": "1" * 9}, "R000"),
         ({"origin_cid": "1" * 8}, "R007"),
         ({"origin_cid": "1" * 10}, "R007"),
