@@ -101,12 +101,16 @@ def test_an_auth_failure_pauses_every_worker_until_lifted(sandbox, start, worker
     )
     for worker in workers:
         assert "not taking messages from sms.send" in worker.output(), "each worker stops consuming"
+    later = send_many(({"to": KOREAN, "message": f"during the pause {n}"} for n in range(10)), batch_size=1)
     time.sleep(1.5)
     assert len(sandbox.log.sends()) == refused, "nothing is sent while the pause holds"
+    assert waiting_tasks(app) >= len(later), "what is enqueued meanwhile stays in the broker"
     sandbox.set_faults(force_code=None)
     pause.lift()
-    wait_for_status(store, ids, ["submitted"], timeout_s=40)
-    assert accepted_refs(sandbox) == dict.fromkeys(ids, 1)
+    wait_for_status(store, [*ids, *later], ["submitted"], timeout_s=40)
+    assert accepted_refs(sandbox) == dict.fromkeys([*ids, *later], 1)
+    for worker in workers:
+        assert "taking messages from sms.send again" in worker.output(), "each worker consumes again"
 
 
 def test_the_same_task_delivered_twice_is_sent_once(sandbox, start, store):

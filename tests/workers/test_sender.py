@@ -118,3 +118,13 @@ def test_a_send_whose_reply_never_came_is_never_sent_again(worker_runtime: Runti
     record = worker_runtime.store.load("noreply01")
     assert (record["status"], record["reason"], record["attempts"]) == ("failed", "outcome_unknown", "1")
     assert len(sandbox.log.sends()) == 1
+
+
+def test_a_message_whose_ttl_ends_before_the_pause_fails_at_once(worker_runtime: Runtime) -> None:
+    worker_runtime.pause.open("R013", "provider refused the account")  # holds SUPERSMS_PAUSE, 60 s
+    queue_message(worker_runtime, "shortttl01", expires_ms=str(int((time.time() + 30) * 1000)))
+
+    assert worker_runtime.sender.attempt("shortttl01").done
+
+    record = worker_runtime.store.load("shortttl01")
+    assert (record["status"], record["reason"], record["attempts"]) == ("failed", "ttl_expired", "0")
