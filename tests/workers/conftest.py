@@ -19,15 +19,16 @@ def callbacks() -> list[dict[str, Any]]:
     return []
 
 
-RuntimeFor = Callable[[str], Runtime]
+RuntimeFor = Callable[..., Runtime]
 
 
 @pytest.fixture
 def runtime_for(redis_url: str, callbacks: list[dict[str, Any]]) -> Iterator[RuntimeFor]:
-    """Builds a worker process's runtime against the provider at a given URL, with no rate limit."""
+    """Builds a worker process's runtime against the provider at a given URL, with no rate limit (and any
+    other settings given by name)."""
     built: list[Runtime] = []
 
-    def build(api_url: str) -> Runtime:
+    def build(api_url: str, **overrides: Any) -> Runtime:
         settings = Settings(
             redis_url=redis_url,
             broker_url=redis_url,
@@ -36,6 +37,7 @@ def runtime_for(redis_url: str, callbacks: list[dict[str, Any]]) -> Iterator[Run
             rate_limit_per_s=0.0,
             account_id="infobank_test",
             password="pwinfobank",
+            **overrides,
         )
         built.append(
             build_runtime(settings, run_callback=lambda _signature, record: callbacks.append(record))

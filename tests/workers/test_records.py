@@ -181,12 +181,19 @@ def test_an_unreachable_redis_is_reported_as_store_unavailable():
 
 
 def test_overdue_returns_unclaimed_open_messages_once_per_period_and_forgets_the_rest(store, redis_client):
-    store.create_many([record("lost"), record("claimed"), record("done", status="delivered")])
+    store.create_many(
+        [
+            record("lost"),
+            record("lostretry", status="retrying"),
+            record("claimed"),
+            record("done", status="delivered"),
+        ]
+    )
     claim(store, "claimed", "t1")
-    redis_client.zadd(keys.DUE, {"lost": 0, "claimed": 0, "done": 0, "gone": 0})
-    assert store.overdue(older_than_s=60, limit=100) == ["lost"]
+    redis_client.zadd(keys.DUE, {"lost": 0, "lostretry": 0, "claimed": 0, "done": 0, "gone": 0})
+    assert sorted(store.overdue(older_than_s=60, limit=100)) == ["lost", "lostretry"]
     assert store.overdue(older_than_s=60, limit=100) == [], "marked due again from now"
-    assert redis_client.zrange(keys.DUE, 0, -1) == ["lost"]
+    assert sorted(redis_client.zrange(keys.DUE, 0, -1)) == ["lost", "lostretry"]
 
 
 def test_a_new_queued_message_is_due_and_a_claim_takes_it_out(store, redis_client):
