@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from supersms.errors import ConfigError
+from supersms.errors import ConfigError, InvalidMessage
 
 DEFAULT_API_URL = "https://rest.supersms.co/sms/xml"
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
@@ -78,7 +78,7 @@ class Settings:
             account_id=env.optional("SUPERSMS_ID"),
             password=env.optional("SUPERSMS_PASSWORD"),
             default_sender=env.optional("SUPERSMS_FROM"),
-            default_country=env.text("SUPERSMS_DEFAULT_COUNTRY", "82", _country_rule),
+            default_country=_default_country(env.optional("SUPERSMS_DEFAULT_COUNTRY")),
             redis_url=redis_url,
             broker_url=env.text("SUPERSMS_BROKER_URL", redis_url, _broker_url_rule),
             rate_limit_per_s=env.number("SUPERSMS_RATE_LIMIT", 50.0, float, minimum=0),
@@ -182,8 +182,16 @@ def _http_url_rule(value: str) -> str | None:
     return None if value.startswith(("http://", "https://")) else "must be an http:// or https:// URL"
 
 
-def _country_rule(value: str) -> str | None:
-    return None if value.isdigit() and 1 <= len(value) <= 3 else "must be 1-3 digits"
+def _default_country(value: str | None) -> str:
+    """The calling code ``SUPERSMS_DEFAULT_COUNTRY`` names (``82``, ``+82`` or ``KR``); 82 when unset."""
+    if value is None:
+        return "82"
+    from supersms.protocol.numbers import parse_country  # phonenumbers: loaded only when the variable is set
+
+    try:
+        return parse_country(value)
+    except InvalidMessage as error:
+        raise ConfigError("SUPERSMS_DEFAULT_COUNTRY", error.rule) from None
 
 
 def _method_rule(value: str) -> str | None:

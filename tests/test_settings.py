@@ -17,6 +17,21 @@ def test_defaults_follow_the_contract():
         ipaddress.ip_network("211.233.70.236/32"),
     )
     assert not settings.has_credentials
+    assert (settings.rate_limit_per_s, settings.rate_burst, settings.http_method) == (50, 5, "POST")
+    assert (settings.connect_timeout_s, settings.read_timeout_s) == (3, 10)
+    assert (settings.max_attempts, settings.backoff_base_s, settings.backoff_max_s) == (8, 1, 300)
+    assert (settings.default_ttl_s, settings.record_ttl_s, settings.pause_s) == (86400, 604800, 60)
+    assert (settings.worker_concurrency, settings.visibility_timeout_s, settings.stale_claim_s) == (
+        32,
+        100,
+        60,
+    )
+    assert (settings.default_country, settings.trusted_proxies, settings.spool_dir) == (
+        "82",
+        (),
+        "supersms-spool",
+    )
+    assert (settings.receiver_workers, settings.report_park_horizon_s) == (2, 3600)
 
 
 def test_the_broker_defaults_to_the_redis_url():
@@ -43,6 +58,12 @@ def test_the_password_never_shows_in_the_repr():
         ("SUPERSMS_REPORT_PATH", "reports", "must start with /"),
         ("SUPERSMS_HTTP_METHOD", "PUT", "must be GET or POST"),
         ("SUPERSMS_CONCURRENCY", "1001", "must be an integer <= 1000"),
+        ("SUPERSMS_VISIBILITY_TIMEOUT", "19", "must be an integer >= 20"),
+        ("SUPERSMS_RECORD_TTL", "59", "must be an integer >= 60"),
+        ("SUPERSMS_DEFAULT_COUNTRY", "1234", "must be 1-3 digits (a calling code such as 82) or a region"),
+        ("SUPERSMS_DEFAULT_COUNTRY", "999", "unknown country calling code 999"),
+        ("SUPERSMS_STALE_CLAIM", "13", "must exceed SUPERSMS_CONNECT_TIMEOUT + SUPERSMS_READ_TIMEOUT"),
+        ("SUPERSMS_BACKOFF_BASE", "301", "must not exceed SUPERSMS_BACKOFF_MAX"),
     ],
 )
 def test_a_malformed_variable_is_named_with_its_rule(variable, value, rule):
@@ -66,3 +87,20 @@ def test_missing_credentials_are_named():
 def test_cidrs_are_accepted_for_the_allowlist():
     settings = Settings.from_env({"SUPERSMS_REPORT_ALLOW": "10.0.0.0/8, 127.0.0.1"})
     assert ipaddress.ip_address("10.2.3.4") in settings.report_allow[0]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "attribute", "read"),
+    [
+        ("SUPERSMS_HTTP_METHOD", "get", "http_method", "GET"),
+        ("SUPERSMS_BROKER_URL", "amqps://u@mq:5671//", "broker_url", "amqps://u@mq:5671//"),
+        ("SUPERSMS_BROKER_URL", "pyamqp://guest@localhost//", "broker_url", "pyamqp://guest@localhost//"),
+        ("SUPERSMS_DEFAULT_COUNTRY", "KR", "default_country", "82"),
+        ("SUPERSMS_DEFAULT_COUNTRY", "+1", "default_country", "1"),
+        ("SUPERSMS_RATE_LIMIT", " 20 ", "rate_limit_per_s", 20),
+        ("SUPERSMS_REPORT_PATH", " /sms/report\n", "report_path", "/sms/report"),
+        ("SUPERSMS_TRUSTED_PROXIES", "10.0.0.7/8", "trusted_proxies", (ipaddress.ip_network("10.0.0.0/8"),)),
+    ],
+)
+def test_forms_people_write_are_read_as_meant(variable, value, attribute, read):
+    assert getattr(Settings.from_env({variable: value}), attribute) == read
