@@ -67,3 +67,17 @@ def test_a_worker_with_an_unreachable_redis_exits_1_without_showing_the_password
     line = result.only_error_line()
     assert "SUPERSMS_REDIS_URL" in line and address in line
     assert "hunter2" not in line and "pwinfobank" not in line
+
+
+def test_an_unexpected_error_is_one_line_and_exit_1_never_a_traceback(monkeypatch, capsys):
+    from supersms.cli import main as cli
+    from supersms.cli import status
+
+    def broken(argv):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(status, "main", broken)
+
+    assert cli.main(["status", "abc"]) == 1
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == ("", "supersms status: unexpected RuntimeError: disk on fire\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -54,9 +55,12 @@ def test_pause_shows_none_then_the_open_pause_then_lifts_it(supersms, redis_clie
     shown = json.loads(supersms("pause").stdout)
     assert (shown["paused"], shown["code"], shown["reason"]) == (True, "R002", "provider refused the account")
     assert 0 < shown["remaining_s"] <= 30
+    until = datetime.fromisoformat(shown["until"])
+    assert timedelta(seconds=0) < until - datetime.now(UTC) <= timedelta(seconds=30)
     lifted = supersms("pause", "--lift")
     assert (lifted.returncode, lifted.stdout_lines) == (0, ['{"lifted": true}'])
     assert supersms("pause").stdout_lines == ['{"paused": false}']
+    assert supersms("pause", "--lift").stdout_lines == ['{"lifted": false}'], "nothing held"
 
 
 def test_a_pause_set_by_hand_without_an_end_is_shown_as_valid_json(supersms, redis_client):
