@@ -272,6 +272,20 @@ def test_the_report_stream_shows_its_length_parked_backlog_and_dead_letters(scra
     assert sample(samples, "supersms_reports_dead") == 1
 
 
+def test_a_pending_entry_deleted_from_the_stream_never_makes_the_backlog_negative(scraper, redis_client):
+    """XDEL leaves a pending entry behind (until it is acknowledged): parked can exceed the stream's length."""
+    entry_id = redis_client.xadd(keys.REPORTS, {"query": "msgid=1", "received_ms": "0"})
+    redis_client.xgroup_create(keys.REPORTS, keys.REPORTS_GROUP, id="0")
+    redis_client.xreadgroup(keys.REPORTS_GROUP, "c1", {keys.REPORTS: ">"})
+    redis_client.xdel(keys.REPORTS, entry_id)
+    samples = scraper.scrape()
+    assert (
+        sample(samples, "supersms_reports_stream_length"),
+        sample(samples, "supersms_reports_parked"),
+    ) == (0, 1)
+    assert sample(samples, "supersms_reports_backlog") == 0
+
+
 def test_messages_in_flight_are_the_claims_held(scraper, redis_client):
     redis_client.zadd(keys.INFLIGHT, {"m1": 1, "m2": 2})
     assert sample(scraper.scrape(), "supersms_messages_in_flight") == 2
