@@ -100,6 +100,7 @@ def test_cidrs_are_accepted_for_the_allowlist():
         ("SUPERSMS_RATE_LIMIT", " 20 ", "rate_limit_per_s", 20),
         ("SUPERSMS_REPORT_PATH", " /sms/report\n", "report_path", "/sms/report"),
         ("SUPERSMS_TRUSTED_PROXIES", "10.0.0.7/8", "trusted_proxies", (ipaddress.ip_network("10.0.0.0/8"),)),
+        ("SUPERSMS_REPORT_ALLOW", "", "report_allow", ()),  # set but empty: nobody, never the default
     ],
 )
 def test_forms_people_write_are_read_as_meant(variable, value, attribute, read):
