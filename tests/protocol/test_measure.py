@@ -85,12 +85,12 @@ def test_a_title_does_not_make_a_short_message_an_lms() -> None:
     assert korea("hello", title="news").kind is MessageKind.SMS
 
 
-
 def test_an_euc_kr_title_abroad_is_counted_in_euc_kr() -> None:
     """Sent as EUC-KR, 20 Hangul are 40 bytes, though 60 in UTF-8."""
     assert abroad("hello", title=HANGUL * 20, charset=Charset.EUC_KR).parts == 1
     with pytest.raises(InvalidMessage, match=r"^title: 42 bytes is over the 40-byte limit \(EUC-KR"):
         abroad("hello", title=HANGUL * 21, charset=Charset.EUC_KR)
+
 
 def test_an_international_title_is_counted_in_utf8() -> None:
     assert abroad("hello", title="é" * 20).parts == 1
