@@ -170,6 +170,38 @@ def test_a_torn_last_line_is_skipped_and_the_rest_replayed(
 
     assert stream_queries(redis_client) == [report(1).query, report(2).query]
     assert spool_files(spool_dir) == []
+    assert redis_client.xlen(keys.REPORTS_MALFORMED) == 0, (
+        "a torn line is an unfinished write, not a bad report"
+    )
+
+
+def test_redis_failing_mid_replay_keeps_the_file_and_the_next_replay_adds_each_report_once(
+    spool_dir: Path, report_store: ReportStore, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = SpoolWriter(directory=spool_dir)
+    for n in range(3):
+        writer.append(report(n))
+    writer.rotate()
+    monkeypatch.setattr("supersms.receiver.replay.BATCH_SIZE", 1)
+    store_batch = report_store.append_many
+    batches = 0
+
+    def redis_gone_after_the_first_batch(batch: list[tuple[Delivery, str]]) -> int:
+        nonlocal batches
+        batches += 1
+        if batches > 1:
+            raise StoreUnavailable("Redis went away")
+        return store_batch(batch)
+
+    monkeypatch.setattr(report_store, "append_many", redis_gone_after_the_first_batch)
+    with pytest.raises(StoreUnavailable):
+        replay_directory(spool_dir, report_store)
+    assert len(spool_files(spool_dir)) == 1, "the file stays until every report in it is in Redis"
+
+    monkeypatch.setattr(report_store, "append_many", store_batch)
+    replay_directory(spool_dir, report_store)
+    assert stream_queries(redis_client) == [report(n).query for n in range(3)]
+    assert spool_files(spool_dir) == []
 
 
 @pytest.mark.parametrize(
