@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import parse_qs, quote_plus, urlsplit
 
 import pytest
@@ -356,6 +356,38 @@ def test_get_sends_everything_in_the_query_string(serve: Serve, session: request
     assert (request.method, request.body) == ("GET", b"")
     assert request.params()["pwd"] == [PASSWORD]
     assert request.params()["message"] == ["안녕 & bye"]
+
+
+def test_get_keeps_a_query_the_provider_url_already_has(serve: Serve, session: requests.Session) -> None:
+    server = serve(respond(200, PAGE_XML))
+    client_for(f"{server.url}?service=sms", session, "GET").submit(FIELDS)
+    (request,) = server.requests
+    assert request.target.startswith("/sms/xml?service=sms&id=")
+    assert request.params()["service"] == ["sms"] and request.params()["id"] == [ACCOUNT_ID]
+
+
+class RecordingSession(requests.Session):
+    """A real session that notes the timeout of each request it makes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.timeouts: list[object] = []
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
+        self.timeouts.append(kwargs.get("timeout"))
+        return super().request(*args, **kwargs)
+
+
+def test_the_connect_and_read_timeouts_reach_requests_in_that_order(serve: Serve) -> None:
+    server = serve(respond(200, PAGE_XML))
+    session = RecordingSession()
+    client = ProviderClient(
+        url=server.url, account_id=ACCOUNT_ID, password=PASSWORD, session=session,
+        connect_timeout_s=0.7, read_timeout_s=4.5,
+    )  # fmt: skip
+    client.submit(FIELDS)
+    assert session.timeouts == [(0.7, 4.5)]
+    session.close()
 
 
 @pytest.mark.parametrize("err_code", ["R001", "R002", "R007", "R999", "R123"])
