@@ -111,9 +111,11 @@ def test_a_large_send_many_enqueues_batches_that_send_each_message_once(sandbox,
 
     ids = send_many({"to": KOREAN, "message": f"campaign {n}"} for n in range(600))
     assert waiting_tasks(app) == 300, "600 messages in batches of 2"
-    start()
+    worker = start()
     wait_for_status(store, ids, ["submitted"], timeout_s=60)
     assert set(sends_by_ref(sandbox)) == set(ids) and set(sends_by_ref(sandbox).values()) == {1}
+    wait_until(lambda: batches_done(worker), timeout_s=10, what="every batch's end")
+    assert batch_totals(worker.output())["attempted"] == 600, "every message travelled in a batch"
 
 
 def test_batch_size_one_keeps_a_task_per_message(sandbox, store):
