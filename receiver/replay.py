@@ -102,6 +102,10 @@ class Replayer:
         """Replay now (e.g. Redis answers again) rather than at the next tick."""
         self._wake.set()
 
+    def is_alive(self) -> bool:
+        """True while the thread runs."""
+        return self._thread.is_alive()
+
     def stop(self, *, timeout_s: float = 5.0) -> None:
         self._stopping.set()
         self._wake.set()
