@@ -2,34 +2,25 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 from supersms.receiver.replay import Replayer
+from tests.support.calls import WAIT_S, CountedCalls
 
 LONG_INTERVAL_S = 60.0  # no round comes from the timer during a test
-WAIT_S = 5.0  # a bound for what takes milliseconds, so a slow machine never fails a test
 
 
-class Rounds:
+class Rounds(CountedCalls):
     """A replay function that counts its calls; the calls listed in ``failing`` raise."""
 
     def __init__(self, *, failing: tuple[int, ...] = ()) -> None:
-        self.count = 0
+        super().__init__()
         self._failing = failing
-        self._changed = threading.Condition()
 
     def __call__(self) -> int:
-        with self._changed:
-            self.count += 1
-            self._changed.notify_all()
-            if self.count in self._failing:
-                raise RuntimeError("disk on fire")
+        if self.record() in self._failing:
+            raise RuntimeError("disk on fire")
         return 0
-
-    def wait_for(self, count: int) -> bool:
-        with self._changed:
-            return self._changed.wait_for(lambda: self.count >= count, WAIT_S)
 
 
 def test_a_nudge_replays_at_once_and_only_once() -> None:

@@ -11,30 +11,22 @@ import redis
 from supersms.workers import keys
 from supersms.workers.redis_io import connect
 from supersms.workers.report_watch import ReportWatcher
+from tests.support.calls import WAIT_S, CountedCalls
 
-WAIT_S = 5.0  # a bound for a wake-up that takes milliseconds, so a slow machine never fails the test
 
-
-class Triggers:
+class Triggers(CountedCalls):
     """Counts the watcher's calls; the first one blocks until :meth:`release`, as a slow broker would."""
 
     def __init__(self) -> None:
-        self.count = 0
-        self._changed = threading.Condition()
+        super().__init__()
         self._released = threading.Event()
 
     def __call__(self) -> None:
-        with self._changed:
-            self.count += 1
-            self._changed.notify_all()
+        self.record()
         self._released.wait(WAIT_S)
 
     def release(self) -> None:
         self._released.set()
-
-    def wait_for(self, count: int, timeout_s: float = WAIT_S) -> bool:
-        with self._changed:
-            return self._changed.wait_for(lambda: self.count >= count, timeout_s)
 
 
 @pytest.fixture
