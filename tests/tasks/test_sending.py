@@ -173,7 +173,9 @@ def test_the_rate_limit_holds_across_worker_processes(sandbox, start, store):
     wait_for_status(store, ids, ["submitted"], timeout_s=60)
     times = sorted(entry.monotonic_s for entry in sandbox.log.sends())
     busiest = max(sum(1 for t in times[i:] if t < start_s + 1.0) for i, start_s in enumerate(times))
-    assert busiest <= 20 + 5
+    # The limiter grants slots; the sandbox stamps arrivals. A send that leaves its slot late (a busy CPU)
+    # lands nearer the next ones, so the window measured here gets up to 10 % of a second of slack.
+    assert busiest <= int(20 * 1.1) + 5
     span_s = times[-1] - times[0]
     assert span_s >= (90 - 5) / 20 * 0.9
 
