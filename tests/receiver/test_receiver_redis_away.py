@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import redis
 
 from supersms.embedded import EmbeddedRedis
+from supersms.receiver.app import create_app
+from supersms.receiver.sink import REDIS_RETRY_S
 from supersms.receiver.spool import spool_files
 from supersms.workers import keys
-from tests.receiver.conftest import MakeApp
+from tests.receiver.conftest import MakeApp, receiver_settings
 from tests.receiver.wsgi_client import GOOD_QUERY, GOOD_RESPONSE, call
 from tests.support.processes import wait_until
 
@@ -42,6 +45,31 @@ def test_reports_are_spooled_while_redis_is_away_and_replayed_once_when_it_is_ba
     finally:
         client.close()
     assert queries == [GOOD_QUERY, OTHER_QUERY]
+
+
+def test_the_first_report_stored_in_redis_again_starts_the_replay_without_waiting_for_its_timer(
+    own_redis: EmbeddedRedis, spool_dir: Path
+) -> None:
+    app = create_app(receiver_settings(own_redis.url, spool_dir), replay_interval_s=3600)
+    try:
+        app.warm()  # its replayer's first round finds nothing; the next one is an hour away
+        own_redis.stop()
+        assert call(app).code == 200
+        assert len(spooled_lines(spool_dir)) == 1
+        own_redis.start()
+        time.sleep(REDIS_RETRY_S)  # until then reports go straight to the spool
+
+        assert call(app, query=OTHER_QUERY).code == 200  # stored in Redis: Redis is back
+
+        wait_until(lambda: not spool_files(spool_dir), timeout_s=10, what="the spool to be replayed")
+        client = redis.Redis.from_url(own_redis.url, decode_responses=True)
+        try:
+            queries = [fields["query"] for _, fields in client.xrange(keys.REPORTS)]
+        finally:
+            client.close()
+        assert queries == [OTHER_QUERY, GOOD_QUERY]
+    finally:
+        app.close()
 
 
 def test_a_restarted_receiver_replays_the_spool_an_earlier_one_left(
