@@ -24,6 +24,7 @@ from supersms.workers.redis_io import url_scheme
 
 SEND_QUEUE = "sms.send"
 REPORTS_QUEUE = "sms.reports"
+WORKER_POOL = "threads"  # sends wait on the network: one process keeps many in flight
 RESTORE_INTERVAL_S = 5
 REDIS_SCHEMES = frozenset({"redis", "rediss"})
 
@@ -59,7 +60,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "supersms.*": {"queue": REPORTS_QUEUE},
         },
         "worker_prefetch_multiplier": 1,
-        "worker_pool": "threads",
+        "worker_pool": WORKER_POOL,
         "worker_concurrency": settings.worker_concurrency,
         "worker_send_task_events": True,
         "task_send_sent_event": True,

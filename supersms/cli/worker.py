@@ -2,16 +2,22 @@
 
 Defaults (each can be overridden by passing the Celery option): queues ``sms.send,sms.reports``, the threads
 pool with ``SUPERSMS_CONCURRENCY`` threads, log level INFO, task events on (``-E``) for Flower. The connection
-pools to Redis and to the provider are sized for the threads the worker really runs (``-c``, ``--autoscale``).
+pools to Redis and to the provider are sized for the tasks the worker really runs at once (``-c``, or the
+``--autoscale`` maximum). ``--autoscale`` needs a pool that can grow and shrink (prefork, gevent, eventlet):
+Celery's threads and solo pools cannot, and its autoscaler would stop the worker at the first scale-up, so
+``--autoscale`` without such a pool is refused before the worker starts.
 """
 
 from __future__ import annotations
 
-from supersms.errors import StoreUnavailable
-from supersms.workers.celery_config import REPORTS_QUEUE, SEND_QUEUE
+from supersms.errors import InvalidMessage, StoreUnavailable
+from supersms.workers.celery_config import REPORTS_QUEUE, SEND_QUEUE, WORKER_POOL
 from supersms.workers.redis_io import connect, translate_errors
 
 HELP_FLAGS = frozenset({"-h", "--help"})
+POOL_OPTIONS = ("-P", "--pool")
+GROWING_POOLS = frozenset({"prefork", "processes", "gevent", "eventlet", "custom"})
+"""Pools whose size Celery's autoscaler can change (``custom`` is the user's own: given the benefit of doubt)."""
 
 
 def worker_argv(argv: list[str]) -> list[str]:
@@ -22,15 +28,55 @@ def worker_argv(argv: list[str]) -> list[str]:
     }
     given = {arg.split("=", 1)[0] for arg in argv}
     chosen = [value for names, value in defaults.items() if not given & set(names)]
-    return ["worker", "--task-events", *chosen, *argv]
+    return ["worker", "--task-events", *chosen, *_prefork_by_its_other_name(argv)]
+
+
+def _prefork_by_its_other_name(argv: list[str]) -> list[str]:
+    """``argv`` with a pool named ``prefork`` named ``processes``: the same pool, under a name Celery does not
+    take for its own default (``-P prefork`` given by hand would otherwise run the configured threads pool)."""
+    renamed = []
+    for at, arg in enumerate(argv):
+        after_pool_option = at > 0 and argv[at - 1] in POOL_OPTIONS
+        if arg == "prefork" and after_pool_option:
+            arg = "processes"
+        elif arg in (f"{option}{glue}prefork" for option in POOL_OPTIONS for glue in ("=", "")):
+            arg = "--pool=processes"
+        renamed.append(arg)
+    return renamed
+
+
+def check_autoscale(argv: list[str]) -> None:
+    """Refuse ``--autoscale`` with a pool that cannot grow (:class:`InvalidMessage` naming the option)."""
+    if _option_value(argv, "--autoscale") is None:
+        return
+    pool = _option_value(argv, *POOL_OPTIONS) or WORKER_POOL
+    if pool not in GROWING_POOLS:
+        raise InvalidMessage(
+            "--autoscale",
+            f"the {pool} pool cannot grow or shrink; give its size with -c N, "
+            "or choose -P prefork, gevent or eventlet",
+        )
+
+
+def _option_value(argv: list[str], *names: str) -> str | None:
+    """The last value given to the option ``names`` (``--opt V``, ``--opt=V``, ``-oV``), or None."""
+    found = None
+    for at, arg in enumerate(argv):
+        for name in names:
+            if arg == name and at + 1 < len(argv):
+                found = argv[at + 1]
+            elif arg.startswith(f"{name}=") or (len(name) == 2 and arg.startswith(name) and arg != name):
+                found = arg[len(name) :].removeprefix("=")
+    return found
 
 
 def main(argv: list[str]) -> int:
-    """Check the account and Redis, then run the Celery worker until it is stopped."""
+    """Check the options, the account and Redis, then run the Celery worker until it is stopped."""
     from supersms.tasks.app import app, settings
 
     current = settings()
     if not HELP_FLAGS & set(argv):  # the help text needs neither the account nor Redis
+        check_autoscale(argv)
         current.require_credentials()
         _require_redis(current.redis_url)
     app.worker_main(worker_argv(argv))

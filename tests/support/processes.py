@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 READY_TIMEOUT_S = 30.0
@@ -65,10 +65,17 @@ class Process:
 
 
 def start_worker(
-    name: str, *, env: Mapping[str, str], tmp_path: Path, concurrency: int = 8, queues: str | None = None
+    name: str,
+    *,
+    env: Mapping[str, str],
+    tmp_path: Path,
+    concurrency: int = 8,
+    queues: str | None = None,
+    options: Sequence[str] = (),
 ) -> Process:
-    """A real ``supersms worker`` process, returned once Celery says it is ready."""
-    options = ["-Q", queues] if queues else []
+    """A real ``supersms worker`` process (``options`` added to its command line), returned once Celery says
+    it is ready."""
+    queue_options = ["-Q", queues] if queues else []
     worker = Process(
         [
             "worker",
@@ -78,6 +85,7 @@ def start_worker(
             str(concurrency),
             "--without-mingle",
             "--without-gossip",
+            *queue_options,
             *options,
         ],
         env=env,

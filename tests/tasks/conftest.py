@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -91,10 +91,20 @@ def workers(worker_env: dict[str, str], tmp_path: Path) -> Iterator[list[Process
 @pytest.fixture
 def start(workers: list[Process], worker_env: dict[str, str], tmp_path: Path):
     def start_one(
-        name: str = "w1", *, concurrency: int = 8, queues: str | None = None, **env: str
+        name: str = "w1",
+        *,
+        concurrency: int = 8,
+        queues: str | None = None,
+        options: Sequence[str] = (),
+        **env: str,
     ) -> Process:
         process = start_worker(
-            name, env={**worker_env, **env}, tmp_path=tmp_path, concurrency=concurrency, queues=queues
+            name,
+            env={**worker_env, **env},
+            tmp_path=tmp_path,
+            concurrency=concurrency,
+            queues=queues,
+            options=options,
         )
         workers.append(process)
         return process
