@@ -5,10 +5,15 @@ pool with ``SUPERSMS_CONCURRENCY`` threads, log level INFO, task events on (``-E
 pools to Redis and to the provider are sized for the tasks the worker really runs at once (``-c``, or the
 ``--autoscale`` maximum). ``--autoscale`` needs a pool that can grow and shrink (prefork, gevent, eventlet):
 Celery's threads and solo pools cannot, and its autoscaler would stop the worker at the first scale-up, so
-``--autoscale`` without such a pool is refused before the worker starts.
+``--autoscale`` without such a pool is refused before the worker starts. A Celery option that Celery refuses
+(unknown, or a bad value) is one line naming it, exit status 2, as for every other command.
 """
 
 from __future__ import annotations
+
+import re
+
+import click
 
 from supersms.errors import InvalidMessage, StoreUnavailable
 from supersms.workers.celery_config import REPORTS_QUEUE, SEND_QUEUE, WORKER_POOL
@@ -16,6 +21,7 @@ from supersms.workers.redis_io import connect, translate_errors
 
 HELP_FLAGS = frozenset({"-h", "--help"})
 POOL_OPTIONS = ("-P", "--pool")
+AUTOSCALE_SIZES = re.compile(r"\s*(\d+)\s*(?:,\s*(\d+)\s*)?", re.ASCII)  # MAX[,MIN], as Celery reads it
 GROWING_POOLS = frozenset({"prefork", "processes", "gevent", "eventlet", "custom"})
 """Pools whose size Celery's autoscaler can change (``custom`` is the user's own: given the benefit of doubt)."""
 
@@ -46,9 +52,16 @@ def _prefork_by_its_other_name(argv: list[str]) -> list[str]:
 
 
 def check_autoscale(argv: list[str]) -> None:
-    """Refuse ``--autoscale`` with a pool that cannot grow (:class:`InvalidMessage` naming the option)."""
-    if _option_value(argv, "--autoscale") is None:
+    """Refuse ``--autoscale`` that is not ``MAX[,MIN]`` or goes with a pool that cannot grow
+    (:class:`InvalidMessage` naming the option)."""
+    autoscale = _option_value(argv, "--autoscale")
+    if autoscale is None:
         return
+    sizes = AUTOSCALE_SIZES.fullmatch(autoscale)
+    if sizes is None or max(int(size or 0) for size in sizes.groups()) < 1:
+        raise InvalidMessage(
+            "--autoscale", f"must be MAX or MAX,MIN in whole numbers, MAX 1 or more, got {autoscale!r}"
+        )
     pool = _option_value(argv, *POOL_OPTIONS) or WORKER_POOL
     if pool not in GROWING_POOLS:
         raise InvalidMessage(
@@ -79,8 +92,23 @@ def main(argv: list[str]) -> int:
         check_autoscale(argv)
         current.require_credentials()
         _require_redis(current.redis_url)
-    app.worker_main(worker_argv(argv))
+    try:
+        app.worker_main(worker_argv(argv))
+    except click.UsageError as error:  # Celery's own options, read by click: one line naming the option
+        raise InvalidMessage(*_option_and_rule(error)) from None
     return 0
+
+
+def _option_and_rule(error: click.UsageError) -> tuple[str, str]:
+    """The option a click usage error is about, and what is wrong with it."""
+    if isinstance(error, click.BadParameter) and error.param is not None:
+        return "/".join(error.param.opts), error.message
+    if isinstance(error, click.NoSuchOption):
+        close = f" (did you mean {', '.join(error.possibilities)}?)" if error.possibilities else ""
+        return error.option_name, f"unrecognized option{close}"
+    if isinstance(error, click.BadOptionUsage):
+        return error.option_name, error.message.removeprefix(f"Option '{error.option_name}' ").rstrip(".")
+    return "arguments", " ".join(error.format_message().split())
 
 
 def _require_redis(url: str) -> None:

@@ -1,5 +1,6 @@
-"""``supersms worker``: the options it adds, ``-P prefork`` kept as asked, and ``--autoscale`` only where the pool
-can grow (Celery's threads pool cannot: its autoscaler stops the worker at the first scale-up)."""
+"""``supersms worker``: the options it adds, ``-P prefork`` kept as asked, ``--autoscale`` only where the pool
+can grow (Celery's threads pool cannot: its autoscaler stops the worker at the first scale-up), and Celery's own
+options refused in one line naming the option."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pytest
 
 from supersms.cli.worker import check_autoscale, worker_argv
 from supersms.errors import InvalidMessage
+from tests.cli.helpers import ACCOUNT
 
 OURS = ["worker", "--task-events", "--queues=sms.send,sms.reports", "--loglevel=INFO"]
 
@@ -51,10 +53,21 @@ def test_autoscale_with_a_pool_that_cannot_grow_is_refused_naming_the_pool(argv,
     )
 
 
+@pytest.mark.parametrize("value", ["x,y", "0", "0,0", "8,2,1", "", "8;2", "-1,4", "٣"])
+def test_autoscale_that_is_not_max_and_min_in_whole_numbers_is_refused(value) -> None:
+    with pytest.raises(InvalidMessage) as refused:
+        check_autoscale(["-P", "prefork", f"--autoscale={value}"])
+    assert str(refused.value) == (
+        f"--autoscale: must be MAX or MAX,MIN in whole numbers, MAX 1 or more, got {value!r}"
+    )
+
+
 @pytest.mark.parametrize(
     "argv",
     [
         ["-c", "16"],
+        ["-P", "prefork", "--autoscale", "10"],
+        ["-P", "prefork", "--autoscale", "2,10"],  # Celery takes the larger as MAX
         ["-P", "prefork", "--autoscale", "8,2"],
         ["--autoscale=8,2", "--pool=processes"],
         ["-Pgevent", "--autoscale", "100,10"],
@@ -72,3 +85,25 @@ def test_supersms_worker_with_autoscale_on_the_threads_pool_exits_2_before_start
         "supersms worker: --autoscale: the threads pool cannot grow or shrink; give its size with -c N, "
         "or choose -P prefork, gevent or eventlet"
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (("--concurency", "4"), "--concurency: unrecognized option (did you mean --concurrency?)"),
+        (("-c", "abc"), "-c/--concurrency: must be a non-negative integer or 'auto', got 'abc'"),
+        (
+            ("--loglevel=LOUD",),
+            "-l/--loglevel: 'LOUD' is not one of 'DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL', 'FATAL'.",
+        ),
+        (("-Q",), "-Q: requires an argument"),
+        (
+            ("-P", "prefork", "--autoscale", "x,y"),
+            "--autoscale: must be MAX or MAX,MIN in whole numbers, MAX 1 or more, got 'x,y'",
+        ),
+    ],
+)
+def test_a_bad_celery_option_exits_2_with_one_line_naming_it(supersms, args, line) -> None:
+    result = supersms("worker", *args, **ACCOUNT)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.only_error_line() == f"supersms worker: {line}"
