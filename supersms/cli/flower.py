@@ -55,6 +55,8 @@ log = logging.getLogger(__name__)
 BASIC_AUTH_VARIABLE = "SUPERSMS_FLOWER_BASIC_AUTH"
 DEFAULT_ADDRESS = "127.0.0.1"
 HELP_FLAGS = frozenset({"-h", "--help"})
+BASIC_AUTH_RULE = "must be user:password (several separated by commas)"
+NUMBER_KINDS: dict[type, str] = {int: "an integer", float: "a number"}
 
 
 def main(argv: list[str]) -> int:
@@ -111,13 +113,41 @@ def basic_auth_from_env(environ: Mapping[str, str]) -> list[str] | None:
     if not raw:
         return None
     credentials = [entry.strip() for entry in raw.split(",")]
-    if not all(user and password for user, _, password in (c.partition(":") for c in credentials)):
-        raise ConfigError(BASIC_AUTH_VARIABLE, "must be user:password (several separated by commas)")
+    if not _all_user_and_password(credentials):
+        raise ConfigError(BASIC_AUTH_VARIABLE, BASIC_AUTH_RULE)
     return credentials
+
+
+def check_values(args: list[str]) -> None:
+    """Refuse, naming the option, a number option whose value is not one, or ``--basic-auth`` that is not
+    ``user:password`` (never echoing it). ``args`` are in Tornado's form (:func:`flower_argv`)."""
+    for arg in args:
+        name, equals, value = arg[2:].partition("=")
+        option = options._options.get(name)
+        if not equals or option is None:
+            continue
+        values = value.split(",") if option.multiple else [value]
+        if name == "basic-auth" and not _all_user_and_password(values):
+            raise InvalidMessage("--basic-auth", BASIC_AUTH_RULE)
+        if option.type in NUMBER_KINDS and not all(_reads_as(option.type, part) for part in values):
+            raise InvalidMessage(f"--{name}", f"must be {NUMBER_KINDS[option.type]}, got {value!r}")
+
+
+def _all_user_and_password(credentials: list[str]) -> bool:
+    return all(user and password for user, _, password in (c.partition(":") for c in credentials))
+
+
+def _reads_as(kind: type, text: str) -> bool:
+    try:
+        kind(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _apply_options(args: list[str], credentials: list[str] | None) -> None:
     """Flower's own order (environment, then command line over it), with our variable in between."""
+    check_values(args)
     try:
         apply_env_options()
         if credentials is not None:

@@ -238,7 +238,13 @@ def test_flower_listens_on_loopback_unless_told_otherwise(flower):
         (["--prot=5555"], {}, "supersms flower: --prot: is not a Flower option"),
         (["--port"], {}, "supersms flower: --port: needs a value"),
         (["5555"], {}, "supersms flower: arguments: Flower options look like --name=value"),
-        (["--port=abc"], {}, "supersms flower: options: "),
+        (["--port=abc"], {}, "supersms flower: --port: must be an integer, got 'abc'"),
+        (["--max-tasks", "1e3"], {}, "supersms flower: --max-tasks: must be an integer, got '1e3'"),
+        (
+            ["--basic-auth=ops-secret-without-colon"],
+            {},
+            "supersms flower: --basic-auth: must be user:password (several separated by commas)",
+        ),
         (["--port=70000"], {}, "supersms flower: --port: must be an integer 1-65535, got '70000'"),
         (["--port", "0"], {}, "supersms flower: --port: must be an integer 1-65535, got '0'"),
         (
