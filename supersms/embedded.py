@@ -36,12 +36,21 @@ def free_port() -> int:
 class EmbeddedRedis:
     """Start, stop and restart a private Redis; use as a context manager.
 
-    ``appendonly`` turns on AOF with ``appendfsync everysec`` (the durability the deployment uses).
+    ``appendonly`` turns on AOF with ``appendfsync everysec`` (the durability the deployment uses);
+    ``unix_socket``, a path, makes it listen on that Unix socket too (``unix://`` URLs).
     Restarting keeps the port and the data directory, so clients reconnect to the same URL.
     """
 
-    def __init__(self, *, port: int | None = None, directory: str | None = None, appendonly: bool = False):
+    def __init__(
+        self,
+        *,
+        port: int | None = None,
+        directory: str | None = None,
+        appendonly: bool = False,
+        unix_socket: str | None = None,
+    ):
         self.port = port or free_port()
+        self.unix_socket = unix_socket  # a path (at most 107 bytes) to listen on as well, or None
         self._tmp = None if directory else tempfile.TemporaryDirectory(prefix="supersms-redis-")
         self.directory = directory or self._tmp.name  # type: ignore[union-attr]
         self.appendonly = appendonly
@@ -69,6 +78,8 @@ class EmbeddedRedis:
             "--logfile",
             os.path.join(self.directory, "redis.log"),
         ]
+        if self.unix_socket:
+            command += ["--unixsocket", self.unix_socket, "--unixsocketperm", "700"]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self._wait_until_ready()
         return self

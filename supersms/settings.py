@@ -7,10 +7,13 @@ A malformed value raises :class:`~supersms.errors.ConfigError` naming the variab
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from supersms.errors import ConfigError, InvalidMessage
 
@@ -80,7 +83,7 @@ class Settings:
             default_sender=env.optional("SUPERSMS_FROM"),
             default_country=_default_country(env.optional("SUPERSMS_DEFAULT_COUNTRY")),
             redis_url=redis_url,
-            broker_url=env.text("SUPERSMS_BROKER_URL", redis_url, _broker_url_rule),
+            broker_url=broker_url_for(env.text("SUPERSMS_BROKER_URL", redis_url, _broker_url_rule)),
             rate_limit_per_s=env.number("SUPERSMS_RATE_LIMIT", 50.0, float, minimum=0),
             rate_burst=env.number("SUPERSMS_RATE_BURST", 5, int, minimum=1),
             http_method=env.text("SUPERSMS_HTTP_METHOD", "POST", _method_rule).upper(),
@@ -109,6 +112,13 @@ class Settings:
         if settings.backoff_base_s > settings.backoff_max_s:
             raise ConfigError("SUPERSMS_BACKOFF_BASE", "must not exceed SUPERSMS_BACKOFF_MAX")
         return settings
+
+
+def redis_url_from_env(environ: Mapping[str, str] | None = None) -> str | None:
+    """``SUPERSMS_REDIS_URL`` checked as :meth:`Settings.from_env` checks it; None when it is not set."""
+    env = _Env(os.environ if environ is None else environ)
+    value = env.optional("SUPERSMS_REDIS_URL")
+    return None if value is None else env.text("SUPERSMS_REDIS_URL", value, _redis_url_rule)
 
 
 class _Env:
@@ -147,6 +157,8 @@ class _Env:
             value = kind(raw)
         except ValueError:
             raise ConfigError(name, f"must be {noun}, got {raw!r}") from None
+        if isinstance(value, float) and not math.isfinite(value):  # nan, inf, 1e999: no rule can hold them
+            raise ConfigError(name, f"must be a finite number, got {raw!r}")
         if minimum is not None and value < minimum:  # type: ignore[operator]
             raise ConfigError(name, f"must be {noun} >= {minimum:g}, got {raw!r}")
         if maximum is not None and value > maximum:  # type: ignore[operator]
@@ -165,17 +177,57 @@ class _Env:
 
 
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
-BROKER_SCHEMES = (*REDIS_SCHEMES, "amqp://", "amqps://", "pyamqp://", "memory://")
+BROKER_SCHEMES = (*REDIS_SCHEMES, "redis+socket://", "amqp://", "amqps://", "pyamqp://", "memory://")
+_USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*:/*)[^@/]*@")
+_PASSWORD_PARAMETER = re.compile(r"(?P<name>[?&]password=)[^&]*")
+_DATABASE = re.compile(r"/?(\d+)?/?", re.ASCII)
+
+
+def masked_url(url: str) -> str:
+    """``url`` with its user and password (whatever precedes ``@``, and a ``password`` parameter) shown as
+    ``***``: fit for messages and logs."""
+    return _PASSWORD_PARAMETER.sub(r"\g<name>***", _USERINFO.sub(r"\g<scheme>***@", url, count=1))
+
+
+def broker_url_for(url: str) -> str:
+    """The broker URL kombu reads for ``url``: a ``unix://`` Redis socket is ``redis+socket://`` to kombu."""
+    if not url.startswith("unix://"):
+        return url
+    path, _, query = url.removeprefix("unix://").partition("?")
+    # kombu takes the database from ``virtual_host`` and would put a ``db`` parameter in database 0
+    params = [("virtual_host" if name == "db" else name, value) for name, value in parse_qsl(query)]
+    return f"redis+socket://{path}" + (f"?{urlencode(params)}" if params else "")
 
 
 def _redis_url_rule(value: str) -> str | None:
-    if value.startswith(REDIS_SCHEMES):
-        return None
-    return f"must be a redis://, rediss:// or unix:// URL, got {value!r}"
+    if not value.startswith(REDIS_SCHEMES):
+        return f"must be a redis://, rediss:// or unix:// URL, got {masked_url(value)!r}"
+    return _redis_url_problem(value)
 
 
 def _broker_url_rule(value: str) -> str | None:
-    return None if value.startswith(BROKER_SCHEMES) else f"must be a redis:// or amqp:// URL, got {value!r}"
+    if not value.startswith(BROKER_SCHEMES):
+        return f"must be a redis:// or amqp:// URL, got {masked_url(value)!r}"
+    if value.startswith(REDIS_SCHEMES):
+        return _redis_url_problem(value)
+    try:
+        _ = urlsplit(value).port  # reading it raises for a port that is not a number, or out of range
+    except ValueError as error:
+        return f"must be a valid URL ({error}), got {masked_url(value)!r}"
+    return None
+
+
+def _redis_url_problem(value: str) -> str | None:
+    """What makes a ``redis://``, ``rediss://`` or ``unix://`` URL unusable, as redis-py reads it; None if fine."""
+    from redis.connection import parse_url  # redis-py: loaded only to check a URL that is set
+
+    try:
+        parse_url(value)  # type: ignore[no-untyped-call]
+    except ValueError as error:
+        return f"must be a valid Redis URL ({error}), got {masked_url(value)!r}"
+    if not value.startswith("unix://") and not _DATABASE.fullmatch(urlsplit(value).path):
+        return f"must name its database by number (redis://host:port/0), got {masked_url(value)!r}"
+    return None
 
 
 def _http_url_rule(value: str) -> str | None:

@@ -39,6 +39,39 @@ def test_the_broker_defaults_to_the_redis_url():
     assert settings.broker_url == "redis://10.0.0.1:6380/2"
 
 
+@pytest.mark.parametrize(
+    ("redis_url", "broker_url"),
+    [
+        ("unix:///run/redis/redis.sock", "redis+socket:///run/redis/redis.sock"),
+        ("unix:///run/redis.sock?db=3", "redis+socket:///run/redis.sock?virtual_host=3"),
+    ],
+)
+def test_a_redis_on_a_unix_socket_is_the_broker_by_the_name_kombu_knows(redis_url, broker_url):
+    settings = Settings.from_env({"SUPERSMS_REDIS_URL": redis_url})
+    assert (settings.redis_url, settings.broker_url) == (redis_url, broker_url)
+    given = Settings.from_env({"SUPERSMS_BROKER_URL": redis_url})
+    assert given.broker_url == broker_url
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("SUPERSMS_REDIS_URL", "redis:/:s3cret@127.0.0.1:6379/0"),
+        ("SUPERSMS_REDIS_URL", "redis://:s3cret@127.0.0.1:port/0"),
+        ("SUPERSMS_REDIS_URL", "unix:///run/redis.sock?password=s3cret&db=x"),
+        ("SUPERSMS_BROKER_URL", "amqps:/admin:s3cret@rabbit//"),
+        ("SUPERSMS_BROKER_URL", "sqs://AKIA:s3cret@"),
+        ("SUPERSMS_BROKER_URL", "amqp://admin:s3cret@rabbit:port//"),
+    ],
+)
+def test_a_refused_url_is_shown_without_its_password(variable, value):
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({variable: value})
+    assert caught.value.variable == variable
+    assert "s3cret" not in str(caught.value)
+    assert "***" in str(caught.value)
+
+
 def test_the_password_never_shows_in_the_repr():
     settings = Settings.from_env({"SUPERSMS_ID": "acct", "SUPERSMS_PASSWORD": "hunter2"})
     assert "hunter2" not in repr(settings)
@@ -64,6 +97,24 @@ def test_the_password_never_shows_in_the_repr():
         ("SUPERSMS_DEFAULT_COUNTRY", "999", "unknown country calling code 999"),
         ("SUPERSMS_STALE_CLAIM", "13", "must exceed SUPERSMS_CONNECT_TIMEOUT + SUPERSMS_READ_TIMEOUT"),
         ("SUPERSMS_BACKOFF_BASE", "301", "must not exceed SUPERSMS_BACKOFF_MAX"),
+        ("SUPERSMS_RATE_LIMIT", "nan", "must be a finite number, got 'nan'"),
+        ("SUPERSMS_READ_TIMEOUT", "inf", "must be a finite number, got 'inf'"),
+        ("SUPERSMS_PAUSE", "1e999", "must be a finite number, got '1e999'"),
+        ("SUPERSMS_STALE_CLAIM", "NaN", "must be a finite number, got 'NaN'"),
+        (
+            "SUPERSMS_REDIS_URL",
+            "redis://127.0.0.1:port/0",
+            "must be a valid Redis URL (Port could not be cast",
+        ),
+        ("SUPERSMS_REDIS_URL", "redis://127.0.0.1:99999/0", "must be a valid Redis URL (Port out of range"),
+        ("SUPERSMS_REDIS_URL", "redis://[::1/0", "must be a valid Redis URL (Invalid IPv6 URL)"),
+        (
+            "SUPERSMS_REDIS_URL",
+            "unix:///run/redis.sock?db=x",
+            "must be a valid Redis URL (Invalid value for 'db'",
+        ),
+        ("SUPERSMS_REDIS_URL", "redis://127.0.0.1:6379/abc", "must name its database by number"),
+        ("SUPERSMS_BROKER_URL", "amqp://guest@rabbit:port//", "must be a valid URL (Port could not be cast"),
     ],
 )
 def test_a_malformed_variable_is_named_with_its_rule(variable, value, rule):

@@ -9,7 +9,6 @@ Exit status 1, with one line, when a part of the stack does not start.
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from supersms.cli.main import CommandParser
 from supersms.cli.options import in_range
 from supersms.demo.batch import MAX_COUNT
 from supersms.demo.session import DemoOptions, run_demo
+from supersms.settings import redis_url_from_env
 
 EXIT_INTERRUPTED = 128 + signal.SIGINT
 EXIT_TERMINATED = 128 + signal.SIGTERM
@@ -35,7 +35,7 @@ def main(argv: list[str]) -> int:
         flower=not args.no_flower,
         keep_running=args.keep_running,
         timeout_s=args.timeout,
-        redis_url=os.environ.get("SUPERSMS_REDIS_URL", "").strip() or None,
+        redis_url=redis_url_from_env(),
     )
     with _termination_as_exit():
         try:

@@ -16,6 +16,7 @@ import re
 import click
 
 from supersms.errors import InvalidMessage, StoreUnavailable
+from supersms.settings import masked_url
 from supersms.workers.celery_config import REPORTS_QUEUE, SEND_QUEUE, WORKER_POOL
 from supersms.workers.redis_io import connect, translate_errors
 
@@ -116,12 +117,4 @@ def _require_redis(url: str) -> None:
         with translate_errors("answer a PING"):
             connect(url).ping()
     except StoreUnavailable:
-        raise StoreUnavailable(f"cannot reach Redis at SUPERSMS_REDIS_URL={_safe(url)}") from None
-
-
-def _safe(url: str) -> str:
-    """The URL without a password."""
-    if "@" not in url:
-        return url
-    scheme, rest = url.split("://", 1)
-    return f"{scheme}://***@{rest.split('@', 1)[1]}"
+        raise StoreUnavailable(f"cannot reach Redis at SUPERSMS_REDIS_URL={masked_url(url)}") from None

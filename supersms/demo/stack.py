@@ -30,6 +30,7 @@ from supersms.errors import SmsError
 from supersms.sandbox.faults import Faults
 from supersms.sandbox.rules import Account
 from supersms.sandbox.service import Sandbox
+from supersms.settings import masked_url
 from supersms.workers.redis_io import connect, translate_errors
 
 READY_TIMEOUT_S = 60.0
@@ -127,7 +128,7 @@ def _redis(exits: ExitStack, url: str | None, work: Path, announce: Announce) ->
     if url is not None:
         _ping(url)
         _refuse_if_consumed(url)
-        announce(f"using Redis at SUPERSMS_REDIS_URL ({_without_password(url)}); nothing in it is flushed")
+        announce(f"using Redis at SUPERSMS_REDIS_URL ({masked_url(url)}); nothing in it is flushed")
         return url
     server = EmbeddedRedis(directory=str(work))
     exits.callback(server.stop)  # before start: an interrupted start still stops the process
@@ -207,7 +208,7 @@ def _ping(url: str) -> None:
         with translate_errors("answer a PING"):
             connect(url).ping()
     except SmsError:
-        raise StartFailed(f"cannot reach Redis at SUPERSMS_REDIS_URL={_without_password(url)}") from None
+        raise StartFailed(f"cannot reach Redis at SUPERSMS_REDIS_URL={masked_url(url)}") from None
 
 
 def _refuse_if_consumed(url: str) -> None:
@@ -224,13 +225,6 @@ def _refuse_if_consumed(url: str) -> None:
             f"{len(replies)} worker(s) already use SUPERSMS_REDIS_URL and would take the demo's messages; "
             "unset it to run on a private Redis"
         )
-
-
-def _without_password(url: str) -> str:
-    if "@" not in url:
-        return url
-    scheme, rest = url.split("://", 1)
-    return f"{scheme}://***@{rest.split('@', 1)[1]}"
 
 
 @contextmanager

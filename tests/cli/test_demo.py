@@ -385,6 +385,15 @@ def test_an_unreachable_redis_url_ends_the_demo_with_one_line_and_status_1(tmp_p
     ]
 
 
+def test_a_malformed_redis_url_exits_2_naming_the_variable_before_anything_starts(tmp_path):
+    run = DemoRun(tmp_path, "--count", "5", "--no-flower", SUPERSMS_REDIS_URL="localhost:6379")
+    assert run.finish() == 2
+    assert run.stderr.splitlines() == [
+        "supersms demo: SUPERSMS_REDIS_URL: must be a redis://, rediss:// or unix:// URL, got 'localhost:6379'"
+    ]
+    assert run.stdout == ""
+
+
 @pytest.mark.parametrize("count", ["0", str(MAX_COUNT + 1), "many"])
 def test_a_count_outside_1_to_the_maximum_exits_2_naming_the_option(tmp_path, count):
     run = DemoRun(tmp_path, "--count", count)
