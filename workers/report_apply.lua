@@ -35,5 +35,7 @@ end
 redis.call('HSET', KEYS[1], 'status', ARGV[2], 'report', ARGV[3], 'updated_at', ARGV[5], 'reported_at', ARGV[5])
 if unknown then
   redis.call('HSET', KEYS[1], 'reason', 'outcome_unknown; report received')
+else
+  redis.call('HDEL', KEYS[1], 'reason')  -- a retry or a pause it waited for no longer explains it
 end
 return {ARGV[2], announce(KEYS[1], KEYS[4])}

@@ -137,6 +137,16 @@ def test_a_report_settles_a_message_whose_outcome_was_unknown(client, store, out
     report(client)
     correlator(client, outcomes).run(budget_s=1)
     assert store.load("m1")["status"] == "delivered"
+    assert store.load("m1")["reason"] == "outcome_unknown; report received"
+
+
+def test_a_report_that_finishes_a_retrying_message_takes_its_reason_away(client, store, outcomes):
+    """The provider took an attempt whose reply never came; the message waited for a retry meanwhile."""
+    message(store, status="retrying", reason="paused:R002")
+    report(client)
+    correlator(client, outcomes).run(budget_s=1)
+    assert store.load("m1")["status"] == "delivered"
+    assert "reason" not in store.load("m1")
 
 
 def test_a_report_teaches_the_msgid_of_a_message_whose_send_reply_was_lost(client, store, outcomes):

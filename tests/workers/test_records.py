@@ -88,6 +88,22 @@ def test_settle_indexes_the_msgid(store):
     assert store.message_for_msgid("00000001") == "a1"
 
 
+def test_a_message_that_waited_loses_its_reason_once_submitted(store):
+    store.create_many([record("a1")])
+    store.defer("a1", Status.RETRYING, {"reason": "paused:R002"})
+    claim(store, "a1", "t1")
+    store.settle("a1", "t1", Status.SUBMITTED, {"msgid": "00000001"}, msgid="00000001")
+    assert "reason" not in store.load("a1")
+
+
+def test_a_retry_keeps_its_new_reason(store):
+    store.create_many([record("a1")])
+    store.defer("a1", Status.RETRYING, {"reason": "paused:R002"})
+    claim(store, "a1", "t1")
+    store.settle("a1", "t1", Status.RETRYING, {"reason": "R009"})
+    assert store.load("a1")["reason"] == "R009"
+
+
 def test_settle_with_a_lost_claim_changes_nothing(store):
     store.create_many([record("a1")])
     claim(store, "a1", "t1")
