@@ -111,6 +111,7 @@ def campaign_batch_size(count: int) -> int:
 def validate_all(messages: Iterable[Mapping[str, Any]]) -> list[tuple[str, Message]]:
     """Every message validated and given its id, or :class:`InvalidMessage` for the first that is not."""
     accepted: list[tuple[str, Message]] = []
+    ids_seen: dict[str, str] = {}
     for index, fields in enumerate(messages):
         if not isinstance(fields, Mapping):
             raise InvalidMessage(
@@ -120,7 +121,16 @@ def validate_all(messages: Iterable[Mapping[str, Any]]) -> list[tuple[str, Messa
             accepted.append(validate_one(fields))
         except InvalidMessage as error:
             raise InvalidMessage(f"[{index}].{error.field}", error.rule) from None
+        refuse_repeated_id(ids_seen, accepted[-1][0], where=f"[{index}]", field=f"[{index}].id")
     return accepted
+
+
+def refuse_repeated_id(ids_seen: dict[str, str], message_id: str, *, where: str, field: str) -> None:
+    """Note that the message at ``where`` has ``message_id``; :class:`InvalidMessage` naming ``field`` when an
+    earlier message of the same call had it (a record is made once per id: the later one would never go)."""
+    first = ids_seen.setdefault(message_id, where)
+    if first != where:
+        raise InvalidMessage(field, f"repeats the id of {first} ({message_id})")
 
 
 def validate_one(fields: Mapping[str, Any]) -> tuple[str, Message]:

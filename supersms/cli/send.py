@@ -103,9 +103,10 @@ def _read_jsonl(path: str) -> list[tuple[str, Message]]:
 
 def _validate_lines(lines: Iterable[bytes]) -> list[tuple[str, Message]]:
     """Every line validated, or :class:`InvalidMessage` naming the first bad line (and its field)."""
-    from supersms.tasks.producer import validate_one
+    from supersms.tasks.producer import refuse_repeated_id, validate_one
 
     accepted = []
+    ids_seen: dict[str, str] = {}
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -114,6 +115,7 @@ def _validate_lines(lines: Iterable[bytes]) -> list[tuple[str, Message]]:
             accepted.append(validate_one(fields))
         except InvalidMessage as error:
             raise InvalidMessage(f"line {number}: {error.field}", error.rule) from None
+        refuse_repeated_id(ids_seen, accepted[-1][0], where=f"line {number}", field=f"line {number}: id")
     return accepted
 
 

@@ -79,6 +79,15 @@ def test_an_invalid_line_is_named_by_its_number_and_nothing_from_the_file_is_enq
     assert_nothing_enqueued(redis_client)
 
 
+def test_a_line_repeating_the_id_of_an_earlier_one_is_refused_and_nothing_is_enqueued(supersms, redis_client):
+    first = {"to": "01093446280", "message": "one", "id": "DUP1x"}
+    again = {"to": "01011112222", "message": "another", "id": "DUP1x"}
+    result = supersms("send", "--jsonl", "-", stdin=lines([first, *numbered(2), again]))
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.only_error_line() == "supersms send: line 4: id: repeats the id of line 1 (DUP1x)"
+    assert_nothing_enqueued(redis_client)
+
+
 def test_a_line_that_is_not_utf8_is_named_and_nothing_is_enqueued(supersms, redis_client):
     result = supersms("send", "--jsonl", "-", stdin=lines(numbered(1)).encode() + b'{"message": "\xff"}\n')
     assert result.returncode == 2

@@ -80,6 +80,18 @@ def test_a_producer_given_id_is_kept_and_a_second_send_is_not_enqueued_again(sto
     assert json.loads(store.load("order42")["payload"])["message"] == "first"
 
 
+def test_two_messages_of_one_call_with_the_same_id_are_refused_and_nothing_is_enqueued(redis_client):
+    messages = [
+        {"to": KOREAN, "message": "one", "id": "order42"},
+        {"to": KOREAN, "message": "two"},
+        {"to": KOREAN, "message": "three", "id": "order42"},
+    ]
+    with pytest.raises(InvalidMessage) as refused:
+        send_many(messages)
+    assert str(refused.value) == "[2].id: repeats the id of [0] (order42)"
+    assert (waiting_tasks(app), records(redis_client)) == (0, [])
+
+
 @pytest.mark.parametrize(
     ("keywords", "field"),
     [
