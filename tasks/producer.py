@@ -95,11 +95,21 @@ def send_many(
     ``batch_size`` messages go in one ``supersms.send_batch`` task (1: a ``supersms.send`` task each); by
     default :func:`campaign_batch_size` chooses from the number of messages.
     """
+    if batch_size is not None and (type(batch_size) is not int or batch_size < 1):
+        raise InvalidMessage("batch_size", f"must be an integer 1 or more, got {batch_size!r}")
     accepted = validate_all(messages)
     size = campaign_batch_size(len(accepted)) if batch_size is None else batch_size
-    if size < 1:
-        raise InvalidMessage("batch_size", f"must be 1 or more, got {batch_size!r}")
     return enqueue_validated(accepted, on_final=on_final, batch_size=size)
+
+
+def _checked_signature(on_final: object) -> Signature:
+    """``on_final`` when it is a Celery signature (a task's ``.s()``), else :class:`InvalidMessage`: it is
+    called only once the message is final, far too late to say that it could not be."""
+    if not isinstance(on_final, Signature) or not on_final.get("task"):
+        raise InvalidMessage(
+            "on_final", f"must be a Celery signature such as some_task.s(), got {on_final!r}"
+        )
+    return on_final
 
 
 def campaign_batch_size(count: int) -> int:
@@ -156,7 +166,7 @@ def enqueue_validated(
     if not accepted:
         return []
     now = datetime.now(UTC)
-    callback = {"on_final": json.dumps(dict(on_final))} if on_final is not None else {}
+    callback = {"on_final": json.dumps(dict(_checked_signature(on_final)))} if on_final is not None else {}
     batches = [accepted[start : start + ENQUEUE_BATCH] for start in range(0, len(accepted), ENQUEUE_BATCH)]
     with _broker_errors(), app.producer_or_acquire() as producer:
         producer.connection.ensure_connection(**BROKER_CONNECT_RETRY)

@@ -65,7 +65,7 @@ class Pass:
 
 
 def report_json(report: Report) -> str:
-    """The ``report`` field of a record (CONTRACT.md): sent_date in ISO 8601 with +09:00."""
+    """The ``report`` field of a record (README, "Outcomes"): sent_date in ISO 8601 with +09:00."""
     return json.dumps(
         {
             "err_code": report.err_code,

@@ -5,7 +5,7 @@ keeps them in one slot.
 
 | key | type | lifetime | holds |
 |---|---|---|---|
-| ``supersms:msg:{id}`` | hash | ``SUPERSMS_RECORD_TTL`` | the message record (CONTRACT.md's fields, JSON-encoded values where nested) |
+| ``supersms:msg:{id}`` | hash | ``SUPERSMS_RECORD_TTL`` | the message record (the fields README's "Outcomes" shows, JSON-encoded values where nested) |
 | ``supersms:msgid:{msgid}`` | string | ``SUPERSMS_RECORD_TTL`` | provider msgid → our message id |
 | ``supersms:due`` | sorted set | permanent; ids leave when claimed or found finished | unclaimed, unfinished message ids scored by when their next attempt is due (lost-task sweep) |
 | ``supersms:inflight`` | sorted set | permanent | message ids claimed for an attempt, scored by claim time (stale-claim sweep) |

@@ -26,7 +26,7 @@ CREATE_BATCH = 1000
 
 
 class Status(StrEnum):
-    """Where a message stands (CONTRACT.md, "Message record")."""
+    """Where a message stands (README, "Outcomes")."""
 
     QUEUED = "queued"
     RETRYING = "retrying"
@@ -251,7 +251,7 @@ class MessageStore:
 
 
 def public_view(raw: Mapping[str, str]) -> dict[str, Any]:
-    """The record as ``supersms status`` prints it (CONTRACT.md), without internal fields."""
+    """The record as ``supersms status`` prints it (README, "Outcomes"), without internal fields."""
     view: dict[str, Any] = {
         "id": raw.get("id"),
         "status": raw.get("status"),

@@ -1,6 +1,6 @@
 """The ``supersms`` command line: one entry point, one module per command.
 
-Exit status (CONTRACT.md): 0 done; 2 invalid input or configuration, one line naming the field (or variable)
+Exit status: 0 done; 2 invalid input or configuration, one line naming the field (or variable)
 and the rule; 1 any other failure, one line, never a traceback.
 """
 

@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+from celery import Signature
 
 from supersms.errors import InvalidMessage
 from supersms.protocol.message import TTL_MAX_S
@@ -155,11 +156,23 @@ def test_send_many_refuses_an_item_that_is_not_a_mapping_by_its_index(redis_clie
     assert_nothing_enqueued(redis_client)
 
 
-@pytest.mark.parametrize("batch_size", [0, -5])
-def test_send_many_refuses_a_batch_size_below_1_and_enqueues_nothing(redis_client, batch_size):
+@pytest.mark.parametrize("batch_size", [0, -5, "x", 2.5, True])
+def test_send_many_refuses_a_batch_size_that_is_not_an_integer_of_1_or_more(redis_client, batch_size):
     with pytest.raises(InvalidMessage) as raised:
         send_many([{"to": KOREAN, "message": "fine"}], batch_size=batch_size)
-    assert str(raised.value) == f"batch_size: must be 1 or more, got {batch_size}"
+    assert str(raised.value) == f"batch_size: must be an integer 1 or more, got {batch_size!r}"
+    assert_nothing_enqueued(redis_client)
+
+
+@pytest.mark.parametrize("on_final", ["notify.s()", {"task": "notify"}, print, Signature()])
+def test_an_on_final_that_is_not_a_celery_signature_is_refused_and_nothing_is_enqueued(
+    redis_client, on_final
+):
+    with pytest.raises(InvalidMessage) as raised:
+        send_message(KOREAN, "fine", on_final=on_final)
+    assert str(raised.value).startswith("on_final: must be a Celery signature such as some_task.s(), got ")
+    with pytest.raises(InvalidMessage):
+        send_many([{"to": KOREAN, "message": "fine"}], on_final=on_final)
     assert_nothing_enqueued(redis_client)
 
 
