@@ -109,6 +109,8 @@ class Settings:
             raise ConfigError(
                 "SUPERSMS_STALE_CLAIM", "must exceed SUPERSMS_CONNECT_TIMEOUT + SUPERSMS_READ_TIMEOUT"
             )
+        if settings.record_ttl_s < settings.default_ttl_s:  # else a record could go before its report comes
+            raise ConfigError("SUPERSMS_RECORD_TTL", "must be at least SUPERSMS_DEFAULT_TTL")
         if settings.backoff_base_s > settings.backoff_max_s:
             raise ConfigError("SUPERSMS_BACKOFF_BASE", "must not exceed SUPERSMS_BACKOFF_MAX")
         return settings

@@ -97,6 +97,7 @@ def test_the_password_never_shows_in_the_repr():
         ("SUPERSMS_DEFAULT_COUNTRY", "999", "unknown country calling code 999"),
         ("SUPERSMS_STALE_CLAIM", "13", "must exceed SUPERSMS_CONNECT_TIMEOUT + SUPERSMS_READ_TIMEOUT"),
         ("SUPERSMS_BACKOFF_BASE", "301", "must not exceed SUPERSMS_BACKOFF_MAX"),
+        ("SUPERSMS_RECORD_TTL", "86399", "must be at least SUPERSMS_DEFAULT_TTL"),
         ("SUPERSMS_RATE_LIMIT", "nan", "must be a finite number, got 'nan'"),
         ("SUPERSMS_READ_TIMEOUT", "inf", "must be a finite number, got 'inf'"),
         ("SUPERSMS_PAUSE", "1e999", "must be a finite number, got '1e999'"),
