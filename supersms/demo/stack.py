@@ -100,6 +100,7 @@ def demo_env(*, redis_url: str, api_url: str, rate_per_s: float, spool_dir: str)
         "SUPERSMS_BACKOFF_MAX": "4",
         "SUPERSMS_CONCURRENCY": str(WORKER_THREADS),
         "SUPERSMS_RECORD_TTL": str(RECORD_TTL_S),
+        "SUPERSMS_DEFAULT_TTL": str(RECORD_TTL_S),  # a record must outlive its message
         "SUPERSMS_REPORT_ALLOW": LOOPBACK,
         "SUPERSMS_SPOOL_DIR": spool_dir,
         "SUPERSMS_RECEIVER_WORKERS": "1",
