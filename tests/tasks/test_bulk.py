@@ -119,16 +119,16 @@ def test_send_many_records_and_publishes_batch_by_batch_in_order_and_skips_taken
     store, redis_client, monkeypatch
 ):
     monkeypatch.setattr(producer, "ENQUEUE_BATCH", 4)
-    send_many([{"to": KOREAN, "message": "first", "id": "taken1"}])
+    send_many([{"to": KOREAN, "message": f"first {n}", "id": f"taken{n}"} for n in (1, 2)])
     messages = [{"to": KOREAN, "message": f"m{n}", "id": f"bulk{n}"} for n in range(10)]
-    messages[2]["id"] = messages[7]["id"] = "taken1"  # recorded before, then taken again in a later batch
-    messages[5]["id"] = "bulk1"  # taken by a message of the batch before
+    messages[2]["id"] = "taken1"  # recorded before: found taken in the first batch
+    messages[7]["id"] = "taken2"  # and in a later one
     ids = send_many(messages)
     assert ids == [message["id"] for message in messages]
-    new = ["taken1", "bulk0", "bulk1", "bulk3", "bulk4", "bulk6", "bulk8", "bulk9"]
+    new = ["taken1", "taken2", "bulk0", "bulk1", "bulk3", "bulk4", "bulk5", "bulk6", "bulk8", "bulk9"]
     assert [broker.call_of(task)[1]["id"] for task in broker.take_all(app)] == new
     assert json.loads(store.load("bulk1")["payload"])["message"] == "m1"
-    assert json.loads(store.load("taken1")["payload"])["message"] == "first"
+    assert json.loads(store.load("taken2")["payload"])["message"] == "first 2"
 
 
 def test_a_batch_that_cannot_be_recorded_stops_the_batches_after_it(store, redis_client, monkeypatch):
