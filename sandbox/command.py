@@ -12,10 +12,12 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import Any
 from urllib.parse import urlsplit
 
+from supersms.cli.main import CommandParser
 from supersms.cli.options import in_range
+from supersms.errors import InvalidMessage
 from supersms.sandbox.faults import DEFAULT_REPORT_DELAY_S, DEFAULT_REPORT_RETRY_DELAY_S, FaultError, Faults
 from supersms.sandbox.faults import parse_report_codes as _report_codes
 from supersms.sandbox.rules import Account
@@ -25,18 +27,24 @@ PROG = "supersms sandbox"
 RETRY_HELP = "seconds before each of a report's 3 retries"
 
 
-class UsageError(Exception):
-    """An option is invalid; ``str()`` is the one line to print."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(message)
+OPTION_OF_FAULT = {
+    "script": "--script",
+    "force_code": "--force-code",
+    "code_for_to": "--code-for-to",
+    "capacity_per_s": "--capacity",
+    "latency_s": "--latency",
+    "report_delay_s": "--report-delay",
+    "report_retry_delay_s": "--report-retry-delay",
+    "report_codes": "--report-codes",
+}
+"""The option that sets each fault (a :class:`FaultError` names the fault as the admin API spells it)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The options of ``supersms sandbox``."""
-    parser = _Parser(prog=PROG, description="A local stand-in for Infobank SuperSMS, with fault injection.")
+    parser = CommandParser(
+        prog=PROG, description="A local stand-in for Infobank SuperSMS, with fault injection."
+    )
     add = parser.add_argument
     add("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     add(
@@ -94,8 +102,11 @@ def main(argv: list[str]) -> int:
     try:
         options = build_parser().parse_args(argv)
         sandbox = _sandbox(options)
-    except (UsageError, FaultError) as error:
+    except InvalidMessage as error:
         print(f"{PROG}: {error}", file=sys.stderr)
+        return 2
+    except FaultError as error:
+        print(f"{PROG}: {OPTION_OF_FAULT.get(error.name, error.name)}: {error.rule}", file=sys.stderr)
         return 2
     except SystemExit as done:  # --help printed the usage
         return int(done.code or 0)

@@ -61,17 +61,17 @@ def test_the_command_serves_the_provider_until_sigterm(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--capacity", "many"], "argument --capacity: invalid int value: 'many'"),
-        (["--port", "70000"], "argument --port: must be an integer 0-65535, got '70000'"),
+        (["--capacity", "many"], "--capacity: invalid int value: 'many'"),
+        (["--port", "70000"], "--port: must be an integer 0-65535, got '70000'"),
         (
             ["--report-url", "localhost:8080/"],
-            "argument --report-url: must be an http:// or https:// URL, got 'localhost:8080/'",
+            "--report-url: must be an http:// or https:// URL, got 'localhost:8080/'",
         ),
-        (["--first-msgid", "-5"], "argument --first-msgid: must be an integer >= 0, got '-5'"),
-        (["--report-codes", "1000=lots"], "report_codes: bad weight in '1000=lots'"),
-        (["--script", "R001,busy"], "script: must be an err_code such as R001"),
-        (["--code-for-to", "1000000000"], "code_for_to: expected NUMBER=CODE, got '1000000000'"),
-        (["--latency", "-1"], "latency_s: must be a number of seconds from 0 to 3600"),
+        (["--first-msgid", "-5"], "--first-msgid: must be an integer >= 0, got '-5'"),
+        (["--report-codes", "1000=lots"], "--report-codes: bad weight in '1000=lots'"),
+        (["--script", "R001,busy"], "--script: must be an err_code such as R001"),
+        (["--code-for-to", "1000000000"], "--code-for-to: expected NUMBER=CODE, got '1000000000'"),
+        (["--latency", "-1"], "--latency: must be a number of seconds from 0 to 3600"),
     ],
 )
 def test_an_invalid_option_exits_2_with_one_line_naming_it(
