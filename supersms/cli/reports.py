@@ -26,7 +26,7 @@ def main(argv: list[str]) -> int:
     p = CommandParser(
         prog="supersms reports", description="Inspect dead-lettered, malformed or pending reports."
     )
-    p.add_argument("which", choices=("dead", "malformed", "pending"))
+    p.add_argument("kind", choices=("dead", "malformed", "pending"), help="which reports to list")
     p.add_argument(
         "--count",
         type=in_range(int, 1),
@@ -36,10 +36,10 @@ def main(argv: list[str]) -> int:
     args = p.parse_args(argv)
     client = connect(Settings.from_env().redis_url)
     with translate_errors("read reports"):
-        if args.which == "pending":
+        if args.kind == "pending":
             rows = _pending(client, args.count)
         else:
-            entries: Any = client.xrevrange(STREAMS[args.which], count=args.count)
+            entries: Any = client.xrevrange(STREAMS[args.kind], count=args.count)
             rows = [{"entry": entry_id, **fields} for entry_id, fields in reversed(entries)]
     for row in rows:
         print(json.dumps(row, ensure_ascii=False))

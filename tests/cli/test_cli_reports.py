@@ -99,4 +99,4 @@ def test_nothing_to_show_prints_nothing_and_exits_0(supersms, kind):
 def test_without_a_kind_exits_2_naming_the_kinds(supersms):
     result = supersms("reports")
     assert (result.returncode, result.stdout) == (2, "")
-    assert result.only_error_line() == "supersms reports: which: required (one of: dead, malformed, pending)"
+    assert result.only_error_line() == "supersms reports: kind: required (one of: dead, malformed, pending)"
