@@ -89,7 +89,9 @@ def main(argv: list[str]) -> int:
     from supersms.tasks.app import app, settings
 
     current = settings()
-    if not HELP_FLAGS & set(argv):  # the help text needs neither the account nor Redis
+    if HELP_FLAGS & set(argv):  # the help text needs neither the account nor Redis
+        print(_help_header(current.worker_concurrency), flush=True)
+    else:
         check_autoscale(argv)
         current.require_credentials()
         _require_redis(current.redis_url)
@@ -98,6 +100,16 @@ def main(argv: list[str]) -> int:
     except click.UsageError as error:  # Celery's own options, read by click: one line naming the option
         raise InvalidMessage(*_option_and_rule(error)) from None
     return 0
+
+
+def _help_header(concurrency: int) -> str:
+    """What ``supersms worker`` sets before Celery's own help text (which speaks of Celery's defaults)."""
+    return (
+        "supersms worker: a Celery worker for sends and reports. Celery's options follow; unless given, this\n"
+        f"worker runs the threads pool (-P threads) with SUPERSMS_CONCURRENCY threads (-c {concurrency}),\n"
+        f"consumes {SEND_QUEUE},{REPORTS_QUEUE} (-Q), logs at INFO (-l) and sends task events for Flower (-E).\n"
+        "--autoscale needs -P prefork, gevent or eventlet.\n"
+    )
 
 
 def _option_and_rule(error: click.UsageError) -> tuple[str, str]:

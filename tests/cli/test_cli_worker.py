@@ -107,3 +107,11 @@ def test_a_bad_celery_option_exits_2_with_one_line_naming_it(supersms, args, lin
     result = supersms("worker", *args, **ACCOUNT)
     assert (result.returncode, result.stdout) == (2, "")
     assert result.only_error_line() == f"supersms worker: {line}"
+
+
+def test_the_help_says_what_supersms_sets_before_celerys_own_text(supersms) -> None:
+    result = supersms("worker", "--help", SUPERSMS_CONCURRENCY="12")
+    assert result.returncode == 0
+    header, celery_help = result.stdout.split("\n\n", 1)
+    assert "-P threads" in header and "(-c 12)" in header and "sms.send,sms.reports" in header
+    assert "--autoscale" in celery_help and "--concurrency" in celery_help
