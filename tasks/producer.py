@@ -147,9 +147,14 @@ def validate_one(fields: Mapping[str, Any]) -> tuple[str, Message]:
     """One message validated, with its id (the producer's, or a new one) and its ``ref``."""
     current = settings()
     message_id = validate_message_id(fields["id"]) if fields.get("id") is not None else new_message_id()
-    message = validate_message(
-        fields, default_sender=current.default_sender, default_country=current.default_country
-    )
+    try:
+        message = validate_message(
+            fields, default_sender=current.default_sender, default_country=current.default_country
+        )
+    except InvalidMessage as error:
+        if (error.field, error.rule) == ("from", "required"):  # say where a sender comes from
+            raise InvalidMessage("from", "required: give one, or set SUPERSMS_FROM") from None
+        raise
     return message_id, with_ref(message, message_id)
 
 

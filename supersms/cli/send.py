@@ -34,10 +34,16 @@ def parser() -> CommandParser:
     )
     p.add_argument("--message", help="message text")
     p.add_argument("--from", dest="from_", metavar="N", help="sender number (default SUPERSMS_FROM)")
-    p.add_argument("--country", metavar="CC", help="country code of a national --to number (default 82)")
+    p.add_argument(
+        "--country",
+        metavar="CC",
+        help="country code of a national --to number (default SUPERSMS_DEFAULT_COUNTRY, or 82)",
+    )
     p.add_argument("--title", metavar="T", help="subject of a Korean LMS (at most 40 bytes)")
     p.add_argument("--ref", metavar="R", help="your reference: at most 20 letters and digits")
-    p.add_argument("--ttl", metavar="SECONDS", help="validity in seconds")
+    p.add_argument(
+        "--ttl", metavar="SECONDS", help="validity in seconds (at most 604800; default SUPERSMS_DEFAULT_TTL)"
+    )
     p.add_argument(
         "--charset", choices=("utf-8", "euc-kr"), help="encoding sent to the provider (default utf-8)"
     )

@@ -79,6 +79,13 @@ def test_sending_a_known_id_again_prints_it_and_enqueues_nothing_more(supersms, 
 VALID = ("--to", "01093446280", "--message", "hi")
 
 
+def test_a_message_without_a_sender_says_where_one_comes_from(supersms, redis_client):
+    result = supersms("send", *VALID, SUPERSMS_FROM="")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.only_error_line() == "supersms send: from: required: give one, or set SUPERSMS_FROM"
+    assert_nothing_enqueued(redis_client)
+
+
 @pytest.mark.parametrize(
     ("args", "names"),
     [
