@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 
@@ -139,3 +140,22 @@ def test_closing_the_client_closes_the_held_connections(
 
     assert client_count(redis_client) == before
     assert store.append(delivery(2), "key2")  # a store still in use connects again
+
+
+def test_a_forked_child_never_writes_on_the_connection_its_parent_holds(receiver_client: redis.Redis) -> None:
+    """gunicorn and prefork pools fork after the parent may have used Redis: the child connects anew."""
+    held = HeldConnections(receiver_client.connection_pool)
+    parents_id = held.execute("CLIENT", "ID")
+    reading, writing = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: report the id of the connection it used, and leave at once
+        try:
+            os.write(writing, str(held.execute("CLIENT", "ID")).encode())
+        finally:
+            os._exit(0)
+    os.close(writing)
+    with os.fdopen(reading) as answer:
+        childs_id = int(answer.read() or "0")
+    os.waitpid(child, 0)
+    assert childs_id not in (0, parents_id)
+    assert held.execute("CLIENT", "ID") == parents_id  # the parent's connection is still its own, in step
