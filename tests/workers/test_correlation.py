@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from supersms.tasks.correlate import run_until_drained
 from supersms.workers import keys
 from supersms.workers.correlation import Correlator
 from supersms.workers.outcomes import Outcomes
@@ -252,3 +253,41 @@ def test_a_message_without_a_signature_is_called_back_by_nobody(client, store, o
     assert store.load("m1")["status"] == "delivered"
     assert calls == [] and "called_back" not in store.load("m1")
     assert "on_final" not in caplog.text
+
+
+class ReportArrivesAfterFirstPass:
+    """A real correlator; a report is stored just after its first pass has read the stream, while the
+    trigger is still held (so that report's own trigger is refused and it waits for this run)."""
+
+    def __init__(self, real, client, store):
+        self.real, self.client, self.store, self.passes = real, client, store, 0
+
+    def run(self, *, budget_s):
+        done = self.real.run(budget_s=budget_s)
+        self.passes += 1
+        if self.passes == 1:
+            message(self.store, "m2")
+            report(self.client, ref="m2", msgid="00000124")
+        return done
+
+
+def test_a_correlation_run_releases_its_trigger_and_looks_once_more(client, store, outcomes):
+    message(store)
+    report(client)
+    client.set(keys.CORRELATE_TRIGGER, "1")
+    arriving = ReportArrivesAfterFirstPass(correlator(client, outcomes), client, store)
+    done = run_until_drained(arriving, client)
+    assert client.get(keys.CORRELATE_TRIGGER) is None  # the next report triggers a run of its own
+    assert done.outcomes == {"delivered": 2}
+    assert (store.load("m1")["status"], store.load("m2")["status"]) == ("delivered", "delivered")
+
+
+def test_a_correlation_run_that_fails_still_releases_its_trigger(client):
+    class Failing:
+        def run(self, *, budget_s):
+            raise ConnectionError("Redis went away")
+
+    client.set(keys.CORRELATE_TRIGGER, "1")
+    with pytest.raises(ConnectionError):
+        run_until_drained(Failing(), client)
+    assert client.get(keys.CORRELATE_TRIGGER) is None
