@@ -19,6 +19,11 @@ from supersms.receiver.store import ReportStore
 from supersms.settings import Settings
 from supersms.workers.redis_io import connect
 
+REDIS_TIMEOUT_S = 1.0
+"""How long a report (or ``/healthz``) waits for Redis. Redis answers in well under a millisecond; one that
+takes a second hangs, and the report goes to the spool instead. ``/healthz`` so answers within the 3 s that
+deploy/'s probes allow even while Redis hangs."""
+
 
 @dataclass
 class Runtime:
@@ -38,7 +43,7 @@ class Runtime:
 
 def build_runtime(settings: Settings, *, replay_interval_s: float = REPLAY_INTERVAL_S) -> Runtime:
     """Build this process's services and start its replayer (which first replays what is left spooled)."""
-    client = connect(settings.redis_url)
+    client = connect(settings.redis_url, timeout_s=REDIS_TIMEOUT_S)
     store = ReportStore(redis=client)
     spool = SpoolWriter(directory=settings.spool_dir)
     replayer = Replayer(

@@ -17,8 +17,9 @@ SOCKET_TIMEOUT_S = 5.0
 REDIS_BROKER_SCHEMES = frozenset({"redis", "rediss", "unix"})
 
 
-def connect(url: str, *, max_connections: int = 64) -> redis.Redis:
-    """A client with a bounded, thread-safe connection pool; connects lazily, on first command.
+def connect(url: str, *, max_connections: int = 64, timeout_s: float = SOCKET_TIMEOUT_S) -> redis.Redis:
+    """A client with a bounded, thread-safe connection pool; connects lazily, on first command. A command
+    (and a connect) that waits longer than ``timeout_s`` fails as :class:`redis.TimeoutError`.
 
     Over TCP (``redis://``) its sockets are :class:`KernelTimeoutConnection`; TLS and Unix sockets keep
     redis-py's own connections.
@@ -28,8 +29,8 @@ def connect(url: str, *, max_connections: int = 64) -> redis.Redis:
         url,
         decode_responses=True,
         max_connections=max_connections,
-        socket_timeout=SOCKET_TIMEOUT_S,
-        socket_connect_timeout=SOCKET_TIMEOUT_S,
+        socket_timeout=timeout_s,
+        socket_connect_timeout=timeout_s,
         health_check_interval=30,
         **({"connection_class": KernelTimeoutConnection} if plain_tcp else {}),
     )

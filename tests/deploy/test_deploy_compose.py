@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import jsonschema
 import pytest
 
 from supersms.cli.main import COMMANDS
+from supersms.receiver.runtime import REDIS_TIMEOUT_S
 from tests.deploy.files import IMAGE, MissingVariable, compose, interpolate, load_schema
 
 ACCOUNT = {
@@ -108,6 +111,12 @@ def test_the_receiver_spools_onto_a_named_volume():
 
 def test_the_receiver_health_check_asks_healthz():
     assert "/healthz" in " ".join(SERVICES["receiver"]["healthcheck"]["test"])
+
+
+def test_the_receiver_health_check_waits_longer_than_healthz_can_wait_for_a_hung_redis():
+    check = SERVICES["receiver"]["healthcheck"]
+    (asked_s,) = re.findall(r"timeout=(\d+)", " ".join(check["test"]))
+    assert REDIS_TIMEOUT_S * 2 <= int(asked_s) < _seconds(check["timeout"])
 
 
 @pytest.mark.parametrize("name", ["flower", "metrics"])

@@ -9,6 +9,7 @@ import jsonschema
 import pytest
 
 from supersms.cli.main import COMMANDS
+from supersms.receiver.runtime import REDIS_TIMEOUT_S
 from supersms.settings import DEFAULT_REPORT_ALLOW
 from supersms.workers.celery_config import SEND_QUEUE
 from tests.deploy.files import (
@@ -190,6 +191,12 @@ def test_every_receiver_pod_spools_onto_its_own_persistent_volume():
         pod_spec(receiver)["securityContext"]["fsGroup"]
         == pod_spec(receiver)["securityContext"]["runAsGroup"]
     )
+
+
+def test_healthz_answers_within_the_readiness_timeout_even_while_redis_hangs():
+    """/healthz waits for Redis once, at most REDIS_TIMEOUT_S, then answers from the spool."""
+    (container,) = supersms_containers(k8s_object("StatefulSet", "supersms-receiver"))
+    assert container["readinessProbe"]["timeoutSeconds"] >= REDIS_TIMEOUT_S * 2
 
 
 def test_the_receiver_is_ready_only_while_healthz_says_it_can_store_reports():

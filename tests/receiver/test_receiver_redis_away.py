@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import time
 from pathlib import Path
 
@@ -70,6 +71,29 @@ def test_the_first_report_stored_in_redis_again_starts_the_replay_without_waitin
         assert queries == [OTHER_QUERY, GOOD_QUERY]
     finally:
         app.close()
+
+
+def test_a_redis_that_hangs_sends_reports_to_the_spool_and_healthz_stays_200(
+    make_app: MakeApp, own_redis: EmbeddedRedis, spool_dir: Path
+) -> None:
+    app = make_app(redis=own_redis.url)
+    assert call(app, path="/healthz").code == 200
+    assert own_redis.process is not None
+    own_redis.process.send_signal(signal.SIGSTOP)  # it keeps its sockets open and answers nothing
+    try:
+        answer = call(app)
+        assert (answer.code, answer.body) == (200, GOOD_RESPONSE)
+        assert len(spooled_lines(spool_dir)) == 1
+        time.sleep(REDIS_RETRY_S)  # Redis is worth trying again, and /healthz tries it
+        assert call(app, path="/healthz").code == 200
+    finally:
+        own_redis.process.send_signal(signal.SIGCONT)
+    wait_until(lambda: not spool_files(spool_dir), timeout_s=10, what="the spool to be replayed")
+    client = redis.Redis.from_url(own_redis.url, decode_responses=True)
+    try:
+        assert [fields["query"] for _, fields in client.xrange(keys.REPORTS)] == [GOOD_QUERY]
+    finally:
+        client.close()
 
 
 def test_a_restarted_receiver_replays_the_spool_an_earlier_one_left(
