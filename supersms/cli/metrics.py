@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+import redis
 from prometheus_client import CollectorRegistry, make_wsgi_app
 from prometheus_client.exposition import ThreadingWSGIServer
 
@@ -28,6 +29,10 @@ log = logging.getLogger(__name__)
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 9808
 METRICS_PATH = "/metrics"
+REDIS_TIMEOUT_S = 2.0
+"""How long a scrape waits for Redis (the store, then a Redis broker): twice that stays well within
+Prometheus's default 10 s ``scrape_timeout``, so a hung Redis shows as ``supersms_store_up 0``, not as a
+failed scrape."""
 LOG_FORMAT = "[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s"
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -61,10 +66,12 @@ def build_server(settings: Settings, *, host: str, port: int) -> WSGIServer:
 def metrics_app(settings: Settings) -> WsgiApp:
     """The WSGI app: ``GET /metrics`` answers the exposition, every other path 404."""
     registry = CollectorRegistry()
-    broker = connect(settings.broker_url, max_connections=4) if is_redis_url(settings.broker_url) else None
-    registry.register(
-        SupersmsCollector(redis_client=connect(settings.redis_url, max_connections=4), broker_client=broker)
-    )
+
+    def client(url: str) -> redis.Redis:
+        return connect(url, max_connections=4, timeout_s=REDIS_TIMEOUT_S)
+
+    broker = client(settings.broker_url) if is_redis_url(settings.broker_url) else None
+    registry.register(SupersmsCollector(redis_client=client(settings.redis_url), broker_client=broker))
     exposition: WsgiApp = make_wsgi_app(registry)
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

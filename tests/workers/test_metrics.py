@@ -6,6 +6,7 @@ import json
 import logging
 import math
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -20,7 +21,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from supersms.cli.metrics import build_server
-from supersms.embedded import free_port
+from supersms.embedded import EmbeddedRedis, free_port
 from supersms.settings import Settings
 from supersms.workers import keys
 from supersms.workers.metrics import (
@@ -56,7 +57,7 @@ class Scraper:
         self._thread.start()
 
     def get(self, path: str = "/metrics") -> requests.Response:
-        return requests.get(self.url + path, timeout=5)
+        return requests.get(self.url + path, timeout=30)
 
     def scrape(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
         """Every sample as ``{(name, sorted labels): value}``."""
@@ -321,6 +322,19 @@ def test_an_unreachable_store_answers_200_with_store_up_0():
     finally:
         running.stop()
     assert samples == {("supersms_store_up", ()): 0}
+
+
+def test_a_store_that_hangs_answers_with_store_and_broker_up_0(tmp_path):
+    with EmbeddedRedis(directory=str(tmp_path)) as hung:
+        assert hung.process is not None
+        running = Scraper(settings_for(hung.url, broker_url=hung.url))
+        hung.process.send_signal(signal.SIGSTOP)  # its sockets stay open; it answers nothing
+        try:
+            samples = running.scrape()
+        finally:
+            hung.process.send_signal(signal.SIGCONT)
+            running.stop()
+    assert samples == {("supersms_store_up", ()): 0, ("supersms_broker_up", ()): 0}
 
 
 # -- the hooks in a worker's sender and correlation task --------------------------------------------------
