@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from supersms.errors import ConfigError, InvalidMessage
 
@@ -83,7 +83,7 @@ class Settings:
             default_sender=env.optional("SUPERSMS_FROM"),
             default_country=_default_country(env.optional("SUPERSMS_DEFAULT_COUNTRY")),
             redis_url=redis_url,
-            broker_url=broker_url_for(env.text("SUPERSMS_BROKER_URL", redis_url, _broker_url_rule)),
+            broker_url=env.text("SUPERSMS_BROKER_URL", redis_url, _broker_url_rule),
             rate_limit_per_s=env.number("SUPERSMS_RATE_LIMIT", 50.0, float, minimum=0),
             rate_burst=env.number("SUPERSMS_RATE_BURST", 5, int, minimum=1),
             http_method=env.text("SUPERSMS_HTTP_METHOD", "POST", _method_rule).upper(),
@@ -189,16 +189,6 @@ def masked_url(url: str) -> str:
     """``url`` with its user and password (whatever precedes ``@``, and a ``password`` parameter) shown as
     ``***``: fit for messages and logs."""
     return _PASSWORD_PARAMETER.sub(r"\g<name>***", _USERINFO.sub(r"\g<scheme>***@", url, count=1))
-
-
-def broker_url_for(url: str) -> str:
-    """The broker URL kombu reads for ``url``: a ``unix://`` Redis socket is ``redis+socket://`` to kombu."""
-    if not url.startswith("unix://"):
-        return url
-    path, _, query = url.removeprefix("unix://").partition("?")
-    # kombu takes the database from ``virtual_host`` and would put a ``db`` parameter in database 0
-    params = [("virtual_host" if name == "db" else name, value) for name, value in parse_qsl(query)]
-    return f"redis+socket://{path}" + (f"?{urlencode(params)}" if params else "")
 
 
 def _redis_url_rule(value: str) -> str | None:

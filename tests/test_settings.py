@@ -40,20 +40,6 @@ def test_the_broker_defaults_to_the_redis_url():
 
 
 @pytest.mark.parametrize(
-    ("redis_url", "broker_url"),
-    [
-        ("unix:///run/redis/redis.sock", "redis+socket:///run/redis/redis.sock"),
-        ("unix:///run/redis.sock?db=3", "redis+socket:///run/redis.sock?virtual_host=3"),
-    ],
-)
-def test_a_redis_on_a_unix_socket_is_the_broker_by_the_name_kombu_knows(redis_url, broker_url):
-    settings = Settings.from_env({"SUPERSMS_REDIS_URL": redis_url})
-    assert (settings.redis_url, settings.broker_url) == (redis_url, broker_url)
-    given = Settings.from_env({"SUPERSMS_BROKER_URL": redis_url})
-    assert given.broker_url == broker_url
-
-
-@pytest.mark.parametrize(
     ("variable", "value"),
     [
         ("SUPERSMS_REDIS_URL", "redis:/:s3cret@127.0.0.1:6379/0"),

@@ -17,6 +17,7 @@ Why each choice:
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from supersms.settings import Settings
 from supersms.workers import broker_transport
@@ -37,7 +38,7 @@ def max_countdown_s(settings: Settings) -> float:
 def celery_config(settings: Settings) -> dict[str, Any]:
     """The ``app.conf`` of the supersms Celery app."""
     return {
-        "broker_url": settings.broker_url,
+        "broker_url": kombu_url(settings.broker_url),
         "broker_transport": transport_for(settings.broker_url),
         "broker_connection_retry_on_startup": True,
         "broker_transport_options": {
@@ -67,6 +68,17 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "worker_hijack_root_logger": False,
         "enable_utc": True,
     }
+
+
+def kombu_url(url: str) -> str:
+    """The broker URL as kombu reads it: a ``unix://`` Redis socket is ``redis+socket://`` to kombu, which knows
+    no ``unix`` transport."""
+    if not url.startswith("unix://"):
+        return url
+    path, _, query = url.removeprefix("unix://").partition("?")
+    # kombu takes the database from ``virtual_host`` and would put a ``db`` parameter in database 0
+    params = [("virtual_host" if name == "db" else name, value) for name, value in parse_qsl(query)]
+    return f"redis+socket://{path}" + (f"?{urlencode(params)}" if params else "")
 
 
 def transport_for(broker_url: str) -> str | None:

@@ -6,8 +6,9 @@ import pytest
 import redis
 from kombu import Connection, Exchange, Producer, Queue
 
+from supersms.settings import Settings
 from supersms.workers.broker_transport import TRANSPORT, Channel
-from supersms.workers.celery_config import transport_for
+from supersms.workers.celery_config import celery_config, transport_for
 
 
 @pytest.mark.parametrize(
@@ -22,6 +23,21 @@ from supersms.workers.celery_config import transport_for
 )
 def test_redis_brokers_use_the_transport_and_others_keep_kombus(url: str, transport: str | None) -> None:
     assert transport_for(url) == transport
+
+
+@pytest.mark.parametrize(
+    ("redis_url", "broker_url"),
+    [
+        ("unix:///run/redis/redis.sock", "redis+socket:///run/redis/redis.sock"),
+        ("unix:///run/redis.sock?db=3", "redis+socket:///run/redis.sock?virtual_host=3"),
+        ("redis://10.0.0.1:6380/2", "redis://10.0.0.1:6380/2"),
+    ],
+)
+def test_a_redis_on_a_unix_socket_is_the_broker_by_the_name_kombu_knows(
+    redis_url: str, broker_url: str
+) -> None:
+    settings = Settings.from_env({"SUPERSMS_REDIS_URL": redis_url})
+    assert (settings.broker_url, celery_config(settings)["broker_url"]) == (redis_url, broker_url)
 
 
 def test_a_channel_builds_its_synchronous_client_once_per_pool(redis_url: str) -> None:
