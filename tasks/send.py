@@ -47,7 +47,15 @@ def send(self: Any, **fields: Any) -> None:
         if message_id is None:
             return
         step = current.sender.attempt(message_id)
-    except (UnknownMessage, InvalidMessage) as error:
+    except UnknownMessage:
+        if set(fields) == {
+            "id"
+        }:  # no record of it: a producer published an id alone, not a re-enqueue of ours
+            record_from_producer(current, fields, task_id=self.request.id)
+        else:
+            log.error("task %s dropped: unknown message id %s", self.request.id, fields.get("id"))
+        return
+    except InvalidMessage as error:
         log.error("task %s dropped: %s", self.request.id, error)
         return
     if not step.done:
@@ -120,6 +128,12 @@ def accept(current: Runtime, fields: Mapping[str, Any], *, task_id: str) -> str 
     """
     if set(fields) == {"id"}:
         return validate_message_id(fields["id"])
+    return record_from_producer(current, fields, task_id=task_id)
+
+
+def record_from_producer(current: Runtime, fields: Mapping[str, Any], *, task_id: str) -> str | None:
+    """Record a message a producer published as a task: ``queued`` (its id returned), or ``rejected`` with the
+    rule it broke (None)."""
     now = datetime.now(UTC)
     message_id = message_id_for_task(task_id)
     try:
