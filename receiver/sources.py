@@ -8,11 +8,13 @@ trusted proxies; then the client is the right-most address in the chain that is 
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable
 
 from supersms.settings import Network
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+_BRACKETED = re.compile(r"\[(?P<address>[^\]]+)\](?::\d+)?", re.ASCII)
 
 
 def parse_address(text: str) -> Address | None:
@@ -46,11 +48,21 @@ def client_address(
     chain = [item for item in (part.strip() for part in forwarded_for.split(",")) if item]
     client = peer
     for item in reversed(chain):
-        hop = parse_address(item)
+        hop = parse_address(_without_port(item))
         if hop is None or not is_within(hop, proxies):
             return hop
         client = hop  # a proxy of ours: look further left
     return client
+
+
+def _without_port(hop: str) -> str:
+    """The address of an ``X-Forwarded-For`` entry that some proxies write with a port: ``1.2.3.4:5678``,
+    ``[2001:db8::1]:5678`` or ``[2001:db8::1]`` (a bare IPv6 address has colons of its own)."""
+    bracketed = _BRACKETED.fullmatch(hop)
+    if bracketed:
+        return bracketed["address"]
+    host, colon, port = hop.partition(":")
+    return host if colon and port.isdigit() else hop
 
 
 def is_allowed(address: Address | None, allow: Iterable[Network]) -> bool:

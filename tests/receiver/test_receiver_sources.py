@@ -32,6 +32,11 @@ ALLOW = (ipaddress.ip_network("211.233.70.235/32"), ipaddress.ip_network("192.0.
         ("::ffff:211.233.70.235", None, "211.233.70.235"),
         ("10.0.0.1", "::ffff:211.233.70.235", "211.233.70.235"),
         ("2001:db8::1", None, "2001:db8::1"),
+        # some proxies write the client's port too
+        ("10.0.0.1", "211.233.70.235:443", "211.233.70.235"),
+        ("10.0.0.1", "[2001:db8::1]:443, 10.0.1.9:80", "2001:db8::1"),
+        ("10.0.0.1", "[2001:db8::1]", "2001:db8::1"),
+        ("10.0.0.1", "2001:db8::1", "2001:db8::1"),
     ],
 )
 def test_client_address_trusts_forwarded_for_only_from_configured_proxies(
@@ -46,7 +51,8 @@ def test_client_address_trusts_forwarded_for_only_from_configured_proxies(
         ("", None),
         ("not-an-ip", None),
         ("10.0.0.1", "garbage"),
-        ("10.0.0.1", "211.233.70.235:443"),
+        ("10.0.0.1", "211.233.70.235:https"),
+        ("10.0.0.1", "[2001:db8::1"),
         ("10.0.0.1", "211.233.70.235, 10.0.1.9, unknown"),
     ],
 )
