@@ -141,9 +141,13 @@ def record_from_producer(current: Runtime, fields: Mapping[str, Any], *, task_id
             message_id = validate_message_id(fields["id"])
         message = with_ref(validate_message(fields, **_defaults()), message_id)
     except InvalidMessage as error:
-        log.warning("message %s rejected at intake: %s", message_id, error)
         if current.store.create_many([rejected_record(message_id, fields, error, now=now)])[0]:
+            log.warning("message %s rejected at intake: %s", message_id, error)
             current.metrics.transition(Status.REJECTED)
+        else:
+            log.warning(
+                "message %s is recorded already; this invalid publish of it changes nothing", message_id
+            )
         current.outcomes.settled(message_id)
         return None
     record = queued_record(message_id, message, default_ttl_s=current.settings.default_ttl_s, now=now)

@@ -97,4 +97,14 @@ def rejected_record(
 
 
 def _text_or_none(value: object) -> str | None:
-    return None if value is None else str(value)[:32]
+    """A field as the producer sent it, cut short: text as it is, anything else as JSON (``true``, ``82.0``)."""
+    if value is None:
+        return None
+    return (value if isinstance(value, str) else _json_or_repr(value))[:32]
+
+
+def _json_or_repr(value: object) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):  # not JSON at all (a producer's pickle, say): as Python writes it
+        return repr(value)
