@@ -233,6 +233,16 @@ def _international_sender(digits: str, *, field: str) -> str:
     return provider_form
 
 
+def sender_for(sender: str, *, to_country: str) -> str:
+    """``sender`` (from :func:`parse_sender`) as the provider's page writes it for a message to ``to_country``:
+    a Korean number in its national form (``01029652189``) to Korea, with the country code
+    (``821029652189``) to any other country. Other countries' numbers, and Korean representative numbers
+    (``15881234``), have one form only."""
+    if to_country == KOREA:
+        return f"0{sender.removeprefix(KOREA)}" if sender.startswith(KOREA) else sender
+    return f"{KOREA}{sender.removeprefix('0')}" if sender.startswith("0") else sender
+
+
 @lru_cache(maxsize=256)
 def sender_as_input(sender: str) -> str:
     """Write a sender from :func:`parse_sender` so that :func:`parse_sender` reads it back unchanged.

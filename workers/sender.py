@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
 import secrets
 import time
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 
 from supersms.errors import OutcomeUnknown, ProviderBusy, ProviderUnreachable, UnknownMessage
 from supersms.protocol.codes import classify_submit
-from supersms.protocol.message import Message, validate_message
+from supersms.protocol.message import TTL_MAX_S, Message, validate_message
 from supersms.protocol.replies import SubmitReply
 from supersms.protocol.request import form_fields
 from supersms.workers.metrics import DISABLED, MetricsRecorder
@@ -125,7 +126,7 @@ class Sender:
     def _claimed_attempt(self, message_id: str, token: str, begun: Begun) -> Next:
         message = validate_message(json.loads(begun.payload))
         called_at_s = time.monotonic()
-        attempted = self._call_provider(message)
+        attempted = self._call_provider(message, ttl_s=ttl_left(begun.expires_ms / 1000 - time.time()))
         self._metrics.provider_call(
             attempted.outcome,
             attempted.reply.first.err_code if attempted.reply else None,
@@ -149,9 +150,9 @@ class Sender:
             return DONE
         return self._later(verdict.retry_at_s - time.time())
 
-    def _call_provider(self, message: Message) -> Attempted:
+    def _call_provider(self, message: Message, *, ttl_s: int | None) -> Attempted:
         try:
-            reply = self._provider.submit(form_fields(message))
+            reply = self._provider.submit(form_fields(message, ttl_s=ttl_s))
         except ProviderBusy as error:
             return Attempted(Outcome.BUSY, detail=str(error), retry_after_s=error.retry_after_s)
         except ProviderUnreachable as error:
@@ -213,6 +214,15 @@ class Sender:
     def _later(self, delay_s: float, *, held_back: bool = False) -> Next:
         """Run again after ``delay_s``, in hops no longer than the broker can hold a countdown safely."""
         return Next(again_in_s=max(0.0, min(delay_s, self._max_countdown_s)), held_back=held_back)
+
+
+def ttl_left(seconds: float) -> int | None:
+    """The validity to send the provider for a message whose own expires in ``seconds``: whole seconds, at
+    least 1 (it would not be attempted otherwise). None when there is no such bound (a record from before
+    records carried one): the message's own ttl goes then."""
+    if seconds > TTL_MAX_S:
+        return None
+    return max(1, math.ceil(seconds))
 
 
 def _next_attempt_ms(verdict: Verdict, attempted: Attempted) -> str:

@@ -29,12 +29,15 @@ def test_credentials_are_left_to_the_client() -> None:
     assert not {"id", "pwd"} & set(form_fields(HELLO))
 
 
+LONG_KOREAN = "안녕하세요 " * 16  # 96 EUC-KR bytes: an LMS
+
+
 def test_every_optional_field_is_sent_when_set() -> None:
     message = Message(
-        to_country="1",
-        to="2025550123",
-        sender="821029652189",
-        text="Hello",
+        to_country="82",
+        to="1093446280",
+        sender="01029652189",
+        text=LONG_KOREAN,
         title="Hi",
         ref="AA123456789",
         ttl_s=86400,
@@ -54,7 +57,41 @@ def test_every_optional_field_is_sent_when_set() -> None:
         "client_sub_id": b"brand 2",
         "origin_cid": b"123456789",
     }
-    assert fields["from"] == b"821029652189"
+
+
+@pytest.mark.parametrize(
+    ("to_country", "to", "text"),
+    [("82", "1093446280", "짧은 문자"), ("1", "2025550123", "Hello " * 30)],
+    ids=["Korean SMS", "international"],
+)
+def test_a_title_goes_only_with_a_korean_lms(to_country: str, to: str, text: str) -> None:
+    message = Message(to_country=to_country, to=to, sender="01029652189", text=text, title="제목")
+    assert "title" not in form_fields(message)
+
+
+@pytest.mark.parametrize(
+    ("sender", "to_country", "sent"),
+    [
+        ("01029652189", "82", b"01029652189"),
+        ("821029652189", "82", b"01029652189"),
+        ("01029652189", "1", b"821029652189"),
+        ("821029652189", "1", b"821029652189"),
+        ("15881234", "1", b"15881234"),
+        ("14155552671", "82", b"14155552671"),
+    ],
+)
+def test_the_sender_is_written_as_the_page_asks_for_the_destination(
+    sender: str, to_country: str, sent: bytes
+) -> None:
+    message = Message(to_country=to_country, to="2025550123", sender=sender, text="Hello")
+    assert form_fields(message)["from"] == sent
+
+
+def test_the_validity_left_is_sent_instead_of_the_messages_own_ttl() -> None:
+    message = Message(to_country="82", to="1093446280", sender="01029652189", text="안녕", ttl_s=3600)
+    assert form_fields(message)["ttl"] == b"3600"
+    assert form_fields(message, ttl_s=1234)["ttl"] == b"1234"
+    assert form_fields(HELLO, ttl_s=60)["ttl"] == b"60"
 
 
 @pytest.mark.parametrize(
@@ -73,7 +110,7 @@ def test_a_euc_kr_title_is_encoded_like_the_body() -> None:
         to_country="82",
         to="1093446280",
         sender="01029652189",
-        text="안녕",
+        text=LONG_KOREAN,
         title="안녕",
         charset=Charset.EUC_KR,
     )

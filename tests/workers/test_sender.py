@@ -14,6 +14,7 @@ from supersms.embedded import free_port
 from supersms.sandbox.service import Sandbox
 from supersms.workers.records import MessageStore
 from supersms.workers.runtime import Runtime
+from supersms.workers.sender import ttl_left
 from tests.support.worker_runtime import queue_message
 from tests.workers.conftest import RuntimeFor
 
@@ -62,6 +63,21 @@ def test_a_final_outcome_whose_record_reply_was_lost_is_still_called_back_once(
     assert [record["status"] for record in callbacks] == ["rejected"]
     assert worker_runtime.sender.attempt("lostreply01").done
     assert len(callbacks) == 1, "called back once, not again by a later attempt"
+
+
+def test_an_attempt_sends_the_validity_the_message_has_left(
+    worker_runtime: Runtime, sandbox: Sandbox
+) -> None:
+    """Created with a ttl of 3600 s, it waited 1000 s before its attempt: the provider is told 2600 s."""
+    queue_message(worker_runtime, "ttlleft01", expires_ms=str(int((time.time() + 2600) * 1000)))
+    assert worker_runtime.sender.attempt("ttlleft01").done
+    (sent,) = sandbox.log.sends()
+    assert 2590 <= int(sent.fields["ttl"]) <= 2600
+
+
+@pytest.mark.parametrize(("seconds", "sent"), [(0.2, 1), (59.01, 60), (3600.0, 3600), (8 * 86400.0, None)])
+def test_the_validity_left_is_whole_seconds_and_at_least_one(seconds: float, sent: int | None) -> None:
+    assert ttl_left(seconds) == sent
 
 
 def test_a_long_wait_comes_back_in_hops_well_inside_the_visibility_timeout(worker_runtime: Runtime) -> None:
