@@ -61,7 +61,7 @@ def test_different_reports_of_one_message_are_each_recorded(
     [
         (GOOD_QUERY.replace("msgid=00000123&", ""), "msgid: is required"),
         (GOOD_QUERY.replace("to=1093446280", "to="), "to: is required"),
-        (GOOD_QUERY.replace("rescnt=1", "rescnt=x"), "rescnt: must be an integer 0-99"),
+        (GOOD_QUERY.replace("rescnt=1", "rescnt=x"), "rescnt: must be an integer 0-9999"),
         (GOOD_QUERY.replace("err_code=1000", "err_code=10000"), "err_code: must be 4 digits"),
         (GOOD_QUERY + "&msgid=00000124", "msgid: is repeated with different values"),
         (GOOD_QUERY.replace("to_country=82", "to_country=%FF"), "to_country: must be 1-3 digits"),
