@@ -73,15 +73,18 @@ def _result(element: Any) -> MessageResult:
     err_code = child_text(element, "err_code")
     if err_code is None:
         raise MalformedReply("message result without err_code")
-    return MessageResult(err_code=err_code, msgid=child_text(element, "msgid"), msg_type=_msg_type(element))
+    # codes are read in the page's case (r000 is R000): a lower-case success must never read as a refusal
+    return MessageResult(
+        err_code=err_code.upper(), msgid=child_text(element, "msgid"), msg_type=_msg_type(element)
+    )
 
 
 def _msg_type(element: Any) -> int | None:
+    """The message type, or None when absent or not a small integer: it only informs, and an unreadable one
+    must not make a reply that says R000 an unknown outcome."""
     text = child_text(element, "msg_type")
-    if text is None:
+    if text is None or not (text.isascii() and text.isdigit() and len(text) <= 3):
         return None
-    if not (text.isascii() and text.isdigit() and len(text) <= 3):
-        raise MalformedReply("msg_type is not a small integer")
     return int(text)
 
 

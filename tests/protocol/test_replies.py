@@ -205,10 +205,16 @@ def test_msg_type_is_read_as_an_integer(text: str, msg_type: int | None) -> None
 
 
 @pytest.mark.parametrize("text", ["SMS", "1.0", "-1", "1000", "١"])
-def test_a_msg_type_that_is_not_a_small_integer_is_malformed(text: str) -> None:
+def test_a_msg_type_that_is_not_a_small_integer_is_left_unknown_and_the_reply_still_reads(text: str) -> None:
     body = f"<submit_response><message><err_code>R000</err_code><msg_type>{text}</msg_type></message>"
-    with pytest.raises(MalformedReply, match="msg_type"):
-        parse_submit_reply((body + "</submit_response>").encode())
+    first = parse_submit_reply((body + "</submit_response>").encode()).first
+    assert (first.err_code, first.msg_type) == ("R000", None)
+
+
+@pytest.mark.parametrize(("written", "read"), [("r000", "R000"), ("r009", "R009"), (" R002 ", "R002")])
+def test_err_codes_are_read_in_the_pages_case(written: str, read: str) -> None:
+    body = f"<submit_response><message><err_code>{written}</err_code></message></submit_response>"
+    assert parse_submit_reply(body.encode()).first.err_code == read
 
 
 def padded_to(size: int) -> bytes:
