@@ -3,12 +3,19 @@
 -- ARGV[1] rslt_type ('0' final, '3' intermediate), ARGV[2] status a final report leads to
 -- ('delivered' | 'undelivered'), ARGV[3] report JSON, ARGV[4] msgid, ARGV[5] now (ISO 8601),
 -- ARGV[6] record TTL (s), ARGV[7] message id.
--- Returns {outcome, callback_due}. outcome: 'missing' (no record: park the report), 'duplicate',
+-- Returns {outcome, callback_due}. outcome: 'missing' (no record, or one that has another msgid: park the
+-- report), 'duplicate',
 -- 'intermediate', 'ignored' (the record is final already and the report cannot change it) or the new final
 -- status. callback_due (1/0): the producer's on_final callback is still to be called for the final status.
 -- A duplicate or ignored report announces again if a final status was not announced yet: announcing is
 -- idempotent, so a redelivered report finishes whatever an interrupted one left.
 if redis.call('EXISTS', KEYS[1]) == 0 then
+  return {'missing', 0}
+end
+local known_msgid = redis.call('HGET', KEYS[1], 'msgid')
+if known_msgid and known_msgid ~= ARGV[4] then
+  -- Found by its ref, but this record was given another msgid: the report is another message's, whose
+  -- producer chose a ref equal to this message's id. Not ours to apply: the msgid index finds its message.
   return {'missing', 0}
 end
 if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', tonumber(ARGV[6])) then

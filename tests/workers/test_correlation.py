@@ -90,6 +90,17 @@ def test_a_report_with_a_producers_ref_is_matched_by_msgid(client, store, outcom
     assert store.load("m1")["status"] == "undelivered"
 
 
+def test_a_report_whose_ref_is_another_messages_id_goes_to_its_own_message(client, store, outcomes):
+    """m1 took its id as its ref; m2's producer chose the ref "m1". m2's report must not finish m1."""
+    message(store, "m1", msgid="00000111")
+    message(store, "m2", ref="m1", msgid=MSGID)
+    client.set(keys.msgid(MSGID), "m2")
+    report(client, ref="m1", msgid=MSGID, err_code="3001")
+    done = correlator(client, outcomes).run(budget_s=1)
+    assert done.outcomes == {"undelivered": 1}
+    assert (store.load("m1")["status"], store.load("m2")["status"]) == ("submitted", "undelivered")
+
+
 def test_the_same_report_twice_changes_the_record_once(client, store, outcomes):
     message(store)
     report(client)
