@@ -25,7 +25,7 @@ MANDATORY = ("msgid", "to", "to_country", "err_code", "network", "rescnt")
 MAX_VALUE_CHARS = 64
 
 FIELD_RULES: Mapping[str, tuple[re.Pattern[str], str]] = {
-    # The page says only "Char"; our own provider's are digits. Taken liberally, but never ":" (the dedup key's
+    # The page says only "Char" (its examples are digits): taken liberally, but never ":" (the dedup key's
     # separator), "%" or a space, and within MAX_VALUE_CHARS.
     "msgid": (re.compile(r"[A-Za-z0-9._-]{1,64}", re.ASCII), "must be 1-64 letters, digits, '.', '_' or '-'"),
     "to": (re.compile(r"[0-9]{1,13}"), "must be 1-13 digits"),

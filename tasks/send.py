@@ -48,9 +48,8 @@ def send(self: Any, **fields: Any) -> None:
             return
         step = current.sender.attempt(message_id)
     except UnknownMessage:
-        if set(fields) == {
-            "id"
-        }:  # no record of it: a producer published an id alone, not a re-enqueue of ours
+        # No record has this id: not a re-enqueue of ours but a producer's message that carried an id alone.
+        if set(fields) == {"id"}:
             record_from_producer(current, fields, task_id=self.request.id)
         else:
             log.error("task %s dropped: unknown message id %s", self.request.id, fields.get("id"))
